@@ -1,0 +1,122 @@
+"""HTML pages. Each page is a Jinja shell; its data comes from the JSON API it calls."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+
+from cognova.security import csrf_token_for, resolve
+from cognova.services import auth as auth_service
+
+bp = Blueprint("web", __name__)
+
+PUBLIC_PAGES = {"web.login", "web.signup", "web.view_document", "static"}
+
+NAV = [
+    ("Dashboard", "/", "home"),
+    ("Tasks", "/tasks", "check"),
+    ("Projects", "/projects", "folder"),
+    ("Documents", "/documents", "file"),
+    ("Chat", "/chat", "chat"),
+    ("Agents", "/agents", "bolt"),
+    ("Memories", "/memories", "brain"),
+    ("Usage", "/usage", "chart"),
+    ("Hooks", "/hooks", "hook"),
+    ("Settings", "/settings", "gear"),
+]
+
+
+def safe_redirect_target(target: str | None) -> str:
+    """Only same-site paths: never let ?redirect= send a user elsewhere."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@bp.before_app_request
+def require_sign_in():
+    if request.path.startswith("/api/") or request.path == "/api":
+        return None
+    if request.endpoint in PUBLIC_PAGES or request.endpoint is None:
+        return None
+    if resolve().user is None:
+        target = request.full_path.rstrip("?") if request.query_string else request.path
+        return redirect(f"/login?redirect={quote(target, safe='/')}")
+    return None
+
+
+@bp.app_context_processor
+def layout_context():
+    auth = g.get("auth")
+    csrf = csrf_token_for(auth.session) if auth is not None and auth.session else ""
+    return {
+        "nav": NAV,
+        "csrf_token": csrf,
+        "viewer": auth.user if auth is not None else None,
+        "app_version": current_app.config["VERSION"],
+    }
+
+
+def signup_allowed() -> bool:
+    return current_app.config["ALLOW_SIGNUP"] or auth_service.user_count() == 0
+
+
+@bp.get("/login")
+def login():
+    target = safe_redirect_target(request.args.get("redirect"))
+    if resolve().user is not None:
+        return redirect(target)
+    return render_template("auth/login.html", redirect_to=target, signup_allowed=signup_allowed())
+
+
+@bp.get("/signup")
+def signup():
+    if not signup_allowed():
+        return redirect(url_for("web.login"))
+    return render_template("auth/signup.html")
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("dashboard/index.html", active="/")
+
+
+AREAS = {
+    "tasks": "Tasks",
+    "projects": "Projects",
+    "documents": "Documents",
+    "chat": "Chat",
+    "agents": "Agents",
+    "memories": "Memories",
+    "usage": "Usage",
+    "hooks": "Hooks",
+    "settings": "Settings",
+}
+
+
+def _area_view(slug: str, title: str):
+    def view():
+        return render_template("_placeholder.html", title=title, active=f"/{slug}")
+
+    view.__name__ = f"area_{slug}"
+    return view
+
+
+# Areas whose pages have not landed yet answer with a friendly placeholder.
+for _slug, _title in AREAS.items():
+    bp.add_url_rule(f"/{_slug}", f"area_{_slug}", _area_view(_slug, _title))
+
+
+@bp.get("/view/<doc_id>")
+def view_document(doc_id: str):
+    return render_template(
+        "errors/error.html", status=404, title="Not Found", message="This note is not shared."
+    ), 404
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,84 @@
+/* Cognova's shared client: the API helper, toasts, theme and the shell's buttons. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  /** Call the JSON API. Resolves with the parsed body; rejects with {status, message, errors}. */
+  async function api(method, path, body) {
+    var headers = { Accept: "application/json" };
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (method !== "GET" && method !== "HEAD" && csrfToken()) headers["X-CSRF-Token"] = csrfToken();
+    var response = await fetch(path, init);
+    var text = await response.text();
+    var data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!response.ok) {
+      if (response.status === 401 && !path.startsWith("/api/auth/sign-in")) {
+        window.location = "/login?redirect=" + encodeURIComponent(location.pathname + location.search);
+      }
+      var err = new Error((data && data.message) || response.statusText);
+      err.status = response.status;
+      err.errors = (data && data.errors) || {};
+      throw err;
+    }
+    return data;
+  }
+
+  function toast(title, message, color, action) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast " + (color || "info");
+    var strong = document.createElement("strong");
+    strong.textContent = title;
+    el.appendChild(strong);
+    if (message) {
+      var p = document.createElement("span");
+      p.textContent = message;
+      el.appendChild(p);
+    }
+    if (action) {
+      var btn = document.createElement("button");
+      btn.className = "toast-action";
+      btn.type = "button";
+      btn.textContent = action.label;
+      btn.addEventListener("click", function () { action.run(); el.remove(); });
+      el.appendChild(btn);
+    }
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, action ? 8000 : 4500);
+  }
+
+  function setTheme(theme) {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem("cognova.theme", theme);
+  }
+
+  function effectiveTheme() {
+    var t = document.documentElement.dataset.theme;
+    if (t === "system") return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+    return t;
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-action]");
+    if (!target) return;
+    var action = target.dataset.action;
+    if (action === "toggle-theme") setTheme(effectiveTheme() === "dark" ? "light" : "dark");
+    if (action === "toggle-nav") document.body.classList.toggle("nav-open");
+    if (action === "sign-out") {
+      api("POST", "/api/auth/sign-out").finally(function () { window.location = "/login"; });
+    }
+    if (action === "open-search") document.dispatchEvent(new CustomEvent("cognova:search"));
+  });
+
+  window.Cognova = { api: api, toast: toast, setTheme: setTheme, csrfToken: csrfToken };
+})();
