@@ -230,3 +230,103 @@ class TokenClient:
 @pytest.fixture
 def api(app, user) -> TokenClient:
     return TokenClient(app.test_client())
+
+
+# ------------------------------------------------------------------ workers, servers, browsers
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job with a real RQ worker (burst mode), in this process."""
+    from cognova.worker import build_worker
+
+    def run(queues=None):
+        from cognova.extensions import QUEUE_NAMES
+
+        worker = build_worker(app, tuple(queues or QUEUE_NAMES))
+        worker.work(burst=True, with_scheduler=False)
+        return worker
+
+    return run
+
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        import threading
+
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served over real HTTP on a free port (for browsers and SSE clients)."""
+    server = LiveServer(app).start()
+    app.config["BASE_URL"] = server.url
+    yield server
+    server.stop()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "browser" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (it cannot download browsers here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-quic",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) opened on the live server."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+def screenshot(tab, name: str) -> Path:
+    """Save a screenshot under tests/browser/screenshots/ for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def browser_sign_in(tab, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, target="/"):
+    tab.goto(f"/login?redirect={target}")
+    tab.fill("input[name=email]", email)
+    tab.fill("input[name=password]", password)
+    tab.click("button[type=submit]")
+    tab.wait_for_url(lambda url: "/login" not in url)

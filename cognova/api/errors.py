@@ -9,10 +9,12 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from cognova.services.errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
+class ApiError(ServiceError):
     """A failure the client should see with this status, message and per-field errors."""
 
     def __init__(
@@ -22,11 +24,7 @@ class ApiError(Exception):
         errors: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-        self.headers = headers or {}
+        super().__init__(message, errors, status=status, headers=headers)
 
 
 def bad_request(message: str = "Validation failed", errors: dict | None = None) -> ApiError:
@@ -91,8 +89,8 @@ def _page_error(status: int, message: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def handle_api_error(exc: ApiError):
+    @app.errorhandler(ServiceError)
+    def handle_service_error(exc: ServiceError):
         if not wants_json():
             return _page_error(exc.status, exc.message)
         return error_response(exc.status, exc.message, exc.errors, exc.headers)

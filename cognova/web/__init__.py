@@ -118,5 +118,11 @@ def view_document(doc_id: str):
     ), 404
 
 
+# Page blueprints of the areas, one module per area (cognova/web/<area>.py).
+PAGE_BLUEPRINTS: list[Blueprint] = []
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    for blueprint in PAGE_BLUEPRINTS:
+        app.register_blueprint(blueprint)
