@@ -4,13 +4,9 @@ from alembic import context
 from flask import current_app
 
 from cognova.extensions import db
+from cognova.models.base import include_object
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    # Expression indexes (full-text search) are managed by hand in the migrations.
-    return not (type_ == "index" and name and name.startswith("ix_fts_"))
 
 
 def run_migrations_online():

@@ -119,7 +119,7 @@ def _clean_state(request, app):
             conn.execute(sa.text(f"TRUNCATE {TABLES} CASCADE"))
         client = redis_lib.Redis.from_url(app.config["REDIS_URL"])
         ns = app.config["REDIS_NAMESPACE"]
-        for pattern in (f"{ns}*", f"rq:*{ns}*"):
+        for pattern in (f"{ns}*", f"rq:*{ns}*", f"LIMITS:*{ns}*"):
             keys = list(client.scan_iter(match=pattern, count=1000))
             if keys:
                 client.delete(*keys)

@@ -181,7 +181,8 @@ def _user_agent() -> str | None:
 
 
 def _limit_key(email: str) -> str:
-    return f"sign-in:{client_ip()}:{email.strip().lower()}"
+    namespace = current_app.config["REDIS_NAMESPACE"]
+    return f"{namespace}:sign-in:{client_ip()}:{email.strip().lower()}"
 
 
 @bp.endpoint(

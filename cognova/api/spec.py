@@ -151,6 +151,20 @@ _UUID_PARAM_NAMES = {"id", "runId", "jobId", "conversationId"}
 # ------------------------------------------------------------------- OpenAPI
 
 
+def _drop_false_defaults(node: Any) -> Any:
+    """Partial-update fields default to "absent", which pydantic writes as ``default: null``
+    even where null is not allowed; that default is not part of the contract."""
+    if isinstance(node, dict):
+        if node.get("default", 0) is None and "anyOf" not in node and node.get("type") != "null":
+            types = node.get("type")
+            if not (isinstance(types, list) and "null" in types):
+                node = {k: v for k, v in node.items() if k != "default"}
+        return {k: _drop_false_defaults(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_drop_false_defaults(v) for v in node]
+    return node
+
+
 def _schema(model: Any, mode: str, components: dict) -> dict:
     if model is None:
         return {}
@@ -161,6 +175,7 @@ def _schema(model: Any, mode: str, components: dict) -> dict:
     schema = model.model_json_schema(
         by_alias=True, mode=mode, ref_template="#/components/schemas/{model}"
     )
+    schema = _drop_false_defaults(schema)
     for name, sub in schema.pop("$defs", {}).items():
         components.setdefault(name, sub)
     name = model.__name__
@@ -194,7 +209,7 @@ def _parameters(op: Operation, path_names: list[str], components: dict) -> list[
             schema["format"] = "uuid"
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     if op.query is not None:
-        full = op.query.model_json_schema(by_alias=True, mode="validation")
+        full = _drop_false_defaults(op.query.model_json_schema(by_alias=True, mode="validation"))
         defs = full.get("$defs", {})
         for prop, schema in full.get("properties", {}).items():
             schema = dict(schema)
