@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
+# Two test processes (xdist): each gets its own database, Redis namespace and browser.
+PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format install clean-instance
+.PHONY: run test lint format install
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

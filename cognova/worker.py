@@ -34,5 +34,12 @@ def build_worker(app: Flask, names: tuple[str, ...] = QUEUE_NAMES, **kwargs) -> 
 
 
 def run(app: Flask, *, burst: bool = False, names: tuple[str, ...] = QUEUE_NAMES) -> bool:
+    from cognova.services import watcher
+
     worker = build_worker(app, names)
-    return worker.work(burst=burst, with_scheduler=False)
+    vault_watcher = None if burst else watcher.start(app)  # COGNOVA_VAULT_WATCH=true
+    try:
+        return worker.work(burst=burst, with_scheduler=False)
+    finally:
+        if vault_watcher is not None:
+            vault_watcher.stop()
