@@ -1,0 +1,476 @@
+"""Chat (API.md §10) end to end: the real SDK against the API double, real RQ workers."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from cognova.extensions import db, redis_client
+from cognova.models import Conversation, ConversationMessage, Task, TokenUsage
+from cognova.services import chat
+from tests.conftest import API_TOKEN
+from tests.fakes.anthropic_double import error, text, tool_use
+from tests.fakes.chat_support import deltas, is_title_request, parse_sse, wait_for
+
+
+def post_chat(client, message="Add milk to my list", **extra):
+    return client.post("/api/chat", json={"message": message, **extra})
+
+
+def events_of(response) -> list[dict]:
+    return parse_sse(response.get_data(as_text=True))
+
+
+def names(events):
+    return [e["event"] for e in events]
+
+
+def conversation(app, cid) -> Conversation:
+    with app.app_context():
+        row = db.session.get(Conversation, uuid.UUID(cid))
+        db.session.expunge_all()
+        return row
+
+
+def stored_messages(app, cid) -> list[ConversationMessage]:
+    with app.app_context():
+        rows = list(
+            db.session.scalars(
+                sa.select(ConversationMessage)
+                .where(ConversationMessage.conversation_id == uuid.UUID(cid))
+                .order_by(ConversationMessage.created_at)
+            )
+        )
+        db.session.expunge_all()
+        return rows
+
+
+def ledger(app, source_id: str) -> list[TokenUsage]:
+    with app.app_context():
+        rows = list(
+            db.session.scalars(sa.select(TokenUsage).where(TokenUsage.source_id == source_id))
+        )
+        db.session.expunge_all()
+        return rows
+
+
+def test_full_exchange_with_a_tool_call(app, auth, ai, run_jobs):
+    ai.push(
+        tool_use("create_task", {"title": "Buy milk", "priority": 3}, text="I'll add that."),
+        text("Added **Buy milk** to your tasks."),
+    )
+    response = post_chat(auth)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["X-Accel-Buffering"] == "no"
+    cid = response.headers["X-Conversation-Id"]
+    run_jobs()
+    events = events_of(response)
+
+    assert names(events)[:2] == ["session_created", "stream_start"]
+    assert names(events)[-1] == "stream_end"
+    turn_id = events[0]["data"]["turnId"]
+    assert [e["id"] for e in events] == [f"{turn_id}:{n}" for n in range(1, len(events) + 1)]
+    assert all(
+        e["data"]["conversationId"] == cid and e["data"]["turnId"] == turn_id for e in events
+    )
+    assert deltas(events) == "I'll add that.Added **Buy milk** to your tasks."
+    start = next(e for e in events if e["event"] == "tool_start")["data"]
+    end = next(e for e in events if e["event"] == "tool_end")["data"]
+    assert start["toolName"] == "create_task" and start["input"]["title"] == "Buy milk"
+    assert end["toolUseId"] == start["toolUseId"] and end["isError"] is False
+    assert json.loads(end["result"])["title"] == "Buy milk"
+
+    with app.app_context():
+        task = db.session.scalar(sa.select(Task))
+        assert task.title == "Buy milk" and task.priority == 3
+        assert task.created_by == auth.user["id"]
+
+    # The second model call carried the tool result; the system prompt the date and the name.
+    calls = [r["body"] for r in ai.requests if not is_title_request(r["body"])]
+    assert len(calls) == 2
+    assert calls[0]["stream"] is True
+    assert "Ada Lovelace" in calls[0]["system"] and time.strftime("%Y-%m-%d") in calls[0]["system"]
+    assert {t["name"] for t in calls[0]["tools"]} >= {
+        "create_task",
+        "list_tasks",
+        "get_current_time",
+    }
+    result_block = calls[1]["messages"][-1]["content"][0]
+    assert (
+        result_block["type"] == "tool_result" and result_block["tool_use_id"] == start["toolUseId"]
+    )
+
+    user_msg, reply = stored_messages(app, cid)
+    assert json.loads(user_msg.content) == [{"type": "text", "text": "Add milk to my list"}]
+    blocks = json.loads(reply.content)
+    assert [b["type"] for b in blocks] == ["text", "tool_use", "tool_result", "text"]
+    assert blocks[2]["is_error"] is False
+    final = events[-1]["data"]
+    assert final["messageId"] == str(reply.id)
+    assert final["costUsd"] == pytest.approx(reply.cost_usd) and reply.cost_usd > 0
+    assert final["inputTokens"] > 0 and final["outputTokens"] > 0
+    assert reply.duration_ms is not None and final["durationMs"] == reply.duration_ms
+
+    conv = conversation(app, cid)
+    assert conv.status == "idle" and conv.message_count == 2 and conv.ended_at is not None
+    rows = ledger(app, cid)
+    assert len(rows) == 1 and rows[0].source == "chat" and rows[0].num_turns == 2
+    assert conv.total_cost_usd == pytest.approx(sum(r.cost_usd for r in rows))
+    assert rows[0].input_tokens == final["inputTokens"]
+
+    # The title was generated by a cheap model call, logged under its own source id.
+    assert conv.title == "Shopping list" and conv.summary == "The user asked to add milk."
+    title_calls = [r["body"] for r in ai.requests if is_title_request(r["body"])]
+    assert len(title_calls) == 1 and title_calls[0]["model"] == app.config["TITLE_MODEL"]
+    assert len(ledger(app, f"{cid}:title")) == 1
+
+    detail = auth.get(f"/api/conversations/{cid}").json["data"]
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
+    assert detail["messages"][1]["content"][1]["name"] == "create_task"
+
+
+def test_second_turn_sends_history_and_keeps_a_renamed_title(app, auth, ai, run_jobs):
+    first = post_chat(auth, "Hello")
+    cid = first.headers["X-Conversation-Id"]
+    assert auth.patch(f"/api/conversations/{cid}", json={"title": "Mine"}).status_code == 200
+    run_jobs()
+    first.get_data()
+    assert conversation(app, cid).title == "Mine"  # never overwritten by the generated title
+
+    ai.push(text("Second answer"))
+    second = post_chat(auth, "And again", conversationId=cid)
+    assert second.headers["X-Conversation-Id"] == cid
+    run_jobs()
+    events = events_of(second)
+    assert names(events)[0] == "stream_start"  # no session_created for an existing conversation
+    last_call = [r["body"] for r in ai.requests if not is_title_request(r["body"])][-1]
+    assert [m["role"] for m in last_call["messages"]] == ["user", "assistant", "user"]
+    assert last_call["messages"][-1]["content"][0]["text"] == "And again"
+    conv = conversation(app, cid)
+    assert conv.message_count == 4 and conv.title == "Mine"
+    assert conv.total_cost_usd == pytest.approx(sum(r.cost_usd for r in ledger(app, cid)))
+
+
+def test_overloaded_ends_the_turn_as_error_and_still_writes_the_ledger(app, auth, ai, run_jobs):
+    ai.push(error(529))
+    response = post_chat(auth)
+    cid = response.headers["X-Conversation-Id"]
+    run_jobs()
+    events = events_of(response)
+    assert names(events)[-1] == "error"
+    assert "overloaded" in events[-1]["data"]["message"].lower()
+    assert conversation(app, cid).status == "error"
+    rows = ledger(app, cid)
+    assert len(rows) == 1 and rows[0].num_turns == 1 and rows[0].cost_usd == 0
+    # The conversation can go on after an error.
+    again = post_chat(auth, "Try again", conversationId=cid)
+    run_jobs()
+    assert names(events_of(again))[-1] == "stream_end"
+
+
+def test_sdk_retries_an_overloaded_answer(app, auth, ai, run_jobs):
+    app.config["ANTHROPIC_MAX_RETRIES"] = 2
+    ai.push(error(529, retry_after_ms=10), text("Fine now"))
+    response = post_chat(auth)
+    run_jobs()
+    events = events_of(response)
+    assert names(events)[-1] == "stream_end" and deltas(events) == "Fine now"
+
+
+def test_stream_cut_midway_keeps_partial_text_and_usage(app, auth, ai, run_jobs):
+    ai.push(text("Partial answer that never finishes", chunk=4, input_tokens=500, cut_after=6))
+    response = post_chat(auth)
+    cid = response.headers["X-Conversation-Id"]
+    run_jobs()
+    events = events_of(response)
+    assert names(events)[-1] == "error"
+    assert "connection" in events[-1]["data"]["message"].lower()
+    streamed = deltas(events)
+    assert streamed and "Partial answer that never finishes".startswith(streamed)
+    (_, reply) = stored_messages(app, cid)
+    assert json.loads(reply.content) == [{"type": "text", "text": streamed}]
+    conv = conversation(app, cid)
+    assert conv.status == "error" and conv.message_count == 2
+    rows = ledger(app, cid)
+    assert len(rows) == 1 and rows[0].input_tokens == 500 and rows[0].cost_usd > 0
+    assert conv.total_cost_usd == pytest.approx(rows[0].cost_usd) == pytest.approx(reply.cost_usd)
+
+
+def test_unknown_tool_and_invalid_input_become_error_results(app, auth, ai, run_jobs):
+    ai.push(
+        tool_use("launch_rockets", {"count": 3}),
+        tool_use("create_task", {"title": "   ", "priority": 9}),
+        text("Sorry, I could not do that."),
+    )
+    response = post_chat(auth)
+    cid = response.headers["X-Conversation-Id"]
+    run_jobs()
+    events = events_of(response)
+    ends = [e["data"] for e in events if e["event"] == "tool_end"]
+    assert [e["isError"] for e in ends] == [True, True]
+    assert "Unknown tool: launch_rockets" in ends[0]["result"]
+    invalid = json.loads(ends[1]["result"])
+    assert invalid["error"] == "Validation failed" and set(invalid["errors"]) == {
+        "title",
+        "priority",
+    }
+    assert names(events)[-1] == "stream_end"
+    blocks = json.loads(stored_messages(app, cid)[1].content)
+    assert [b.get("is_error") for b in blocks if b["type"] == "tool_result"] == [True, True]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 0
+
+
+def test_second_message_while_streaming_is_409(app, auth, ai, run_jobs):
+    first = post_chat(auth, "One")
+    cid = first.headers["X-Conversation-Id"]
+    second = post_chat(auth, "Two", conversationId=cid)
+    assert second.status_code == 409
+    assert second.json["message"] == "Conversation is already streaming"
+    assert conversation(app, cid).message_count == 1
+    run_jobs()
+    first.get_data()
+    assert post_chat(auth, "Three", conversationId=cid).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "message"),
+        ({"message": "   "}, "message"),
+        ({"message": "x" * 100_001}, "message"),
+        ({"message": 5}, "message"),
+        ({"message": "hi", "conversationId": "nope"}, "conversationId"),
+    ],
+)
+def test_invalid_messages_are_400(auth, ai, body, field):
+    response = auth.post("/api/chat", json=body)
+    assert response.status_code == 400
+    assert field in response.json["errors"]
+
+
+def test_a_message_of_exactly_the_limit_is_accepted(auth, ai, run_jobs):
+    response = post_chat(auth, "x" * 100_000)
+    assert response.status_code == 200
+    run_jobs()
+    response.get_data()
+
+
+def test_unknown_conversation_is_404(auth, ai):
+    response = post_chat(auth, conversationId=str(uuid.uuid4()))
+    assert response.status_code == 404
+
+
+def test_missing_key_is_503_and_stores_nothing(app, auth, double):
+    app.config["ANTHROPIC_API_KEY"] = None
+    response = post_chat(auth)
+    assert response.status_code == 503
+    assert response.json["message"] == "Anthropic API key is not configured"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
+
+
+def test_key_from_the_secrets_store(app, auth, ai, run_jobs):
+    app.config["ANTHROPIC_API_KEY"] = None
+    assert (
+        auth.post(
+            "/api/secrets", json={"key": "ANTHROPIC_API_KEY", "value": "sk-secret"}
+        ).status_code
+        == 201
+    )
+    response = post_chat(auth)
+    assert response.status_code == 200
+    run_jobs()
+    assert names(events_of(response))[-1] == "stream_end"
+    sent = ai.requests[0]["headers"]
+    assert "sk-secret" in (sent.get("x-api-key", "") + sent.get("authorization", ""))
+
+
+def test_model_comes_from_settings(app, auth, ai, run_jobs):
+    assert auth.put("/api/settings", json={"chat": {"model": "claude-opus-4-6"}}).status_code == 200
+    response = post_chat(auth)
+    run_jobs()
+    response.get_data()
+    assert ai.requests[0]["body"]["model"] == "claude-opus-4-6"
+
+
+# ----------------------------------------------------------------- re-attach (Last-Event-ID)
+
+
+def finished_turn(auth, ai, run_jobs, reply="one two three four five six"):
+    ai.push(text(reply, chunk=4))
+    response = post_chat(auth)
+    run_jobs()
+    return response.headers["X-Conversation-Id"], events_of(response)
+
+
+def test_reattach_replays_after_last_event_id(auth, ai, run_jobs):
+    cid, events = finished_turn(auth, ai, run_jobs)
+    turn_id = events[0]["data"]["turnId"]
+
+    whole = auth.get(f"/api/chat/{cid}/stream")
+    assert whole.status_code == 200 and whole.headers["X-Conversation-Id"] == cid
+    assert [e["id"] for e in events_of(whole)] == [e["id"] for e in events]
+
+    after = auth.get(f"/api/chat/{cid}/stream", headers={"Last-Event-ID": f"{turn_id}:3"})
+    assert [e["id"] for e in events_of(after)] == [e["id"] for e in events[3:]]
+
+    by_query = auth.get(f"/api/chat/{cid}/stream?lastEventId={turn_id}:5")
+    assert [e["id"] for e in events_of(by_query)] == [e["id"] for e in events[5:]]
+
+    other_turn = auth.get(f"/api/chat/{cid}/stream", headers={"Last-Event-ID": f"{uuid.uuid4()}:4"})
+    assert len(events_of(other_turn)) == len(events)
+
+
+def test_reattach_with_nothing_buffered_is_204(app, auth, ai, run_jobs):
+    cid, _ = finished_turn(auth, ai, run_jobs)
+    with app.app_context():
+        client = redis_client()
+        client.delete(chat.pointer_key(cid))
+    assert auth.get(f"/api/chat/{cid}/stream").status_code == 204
+
+
+def test_reattach_unknown_or_malformed_conversation(auth):
+    assert auth.get(f"/api/chat/{uuid.uuid4()}/stream").status_code == 404
+    bad = auth.get("/api/chat/not-a-uuid/stream")
+    assert bad.status_code == 400 and bad.json["errors"] == {"conversationId": "must be a UUID"}
+
+
+def test_buffer_expires_an_hour_after_the_turn(app, auth, ai, run_jobs):
+    cid, events = finished_turn(auth, ai, run_jobs)
+    with app.app_context():
+        ttl = redis_client().ttl(chat.stream_key(cid, events[0]["data"]["turnId"]))
+    assert 3500 < ttl <= 3600
+
+
+def test_live_resume_loses_and_repeats_nothing(app, live_server, ai, chat_worker, user):
+    reply = " ".join(f"word{n}" for n in range(60))
+    ai.push(text(reply, chunk=5, delay=0.01))
+    headers = {"X-API-Token": API_TOKEN}
+    seen: list[dict] = []
+    with httpx.Client(base_url=live_server.url, headers=headers, timeout=10) as http:
+        with http.stream("POST", "/api/chat", json={"message": "Count"}) as response:
+            cid = response.headers["X-Conversation-Id"]
+            buffer = ""
+            for chunk in response.iter_text():
+                buffer += chunk
+                complete, _, buffer = buffer.rpartition("\n\n")
+                seen.extend(parse_sse(complete))
+                if sum(e["event"] == "text_delta" for e in seen) >= 5:
+                    break  # the connection drops mid-stream
+        # Reconnect twice, each time from the last id received.
+        for _ in range(2):
+            with http.stream(
+                "GET", f"/api/chat/{cid}/stream", headers={"Last-Event-ID": seen[-1]["id"]}
+            ) as response:
+                buffer = ""
+                for chunk in response.iter_text():
+                    buffer += chunk
+                    complete, _, buffer = buffer.rpartition("\n\n")
+                    seen.extend(parse_sse(complete))
+                    if seen[-1]["event"] == "stream_end" or len(seen) % 7 == 0:
+                        break
+            if seen[-1]["event"] == "stream_end":
+                break
+        if seen[-1]["event"] != "stream_end":
+            final = http.get(f"/api/chat/{cid}/stream", headers={"Last-Event-ID": seen[-1]["id"]})
+            seen.extend(parse_sse(final.text))
+    seqs = [int(e["id"].rsplit(":", 1)[1]) for e in seen]
+    assert seqs == list(range(1, len(seen) + 1))
+    assert deltas(seen) == reply
+    assert seen[-1]["event"] == "stream_end"
+
+
+# ----------------------------------------------------------------- interrupt
+
+
+def test_interrupt_from_another_request(app, auth, ai, chat_worker):
+    ai.push(text("a long answer " * 50, chunk=3, delay=0.02))
+    response = post_chat(auth)
+    cid = response.headers["X-Conversation-Id"]
+    turn_key = None
+
+    def some_text_streamed():
+        with app.app_context():
+            client = redis_client()
+            turn = client.get(chat.pointer_key(cid))
+            nonlocal turn_key
+            turn_key = turn and chat.stream_key(cid, turn.decode())
+            return turn_key and client.xlen(turn_key) >= 6
+
+    wait_for(some_text_streamed)
+    started = time.monotonic()
+    stop = auth.post(f"/api/chat/{cid}/interrupt")
+    assert stop.status_code == 200
+    assert stop.json["data"] == {"conversationId": cid, "interrupted": True}
+    events = events_of(response)
+    assert time.monotonic() - started < 3
+    assert names(events)[-1] == "interrupted"
+    message_id = events[-1]["data"]["messageId"]
+    wait_for(lambda: conversation(app, cid).status == "interrupted")
+    (_, reply) = stored_messages(app, cid)
+    assert str(reply.id) == message_id
+    assert json.loads(reply.content)[0]["text"] == deltas(events)
+    rows = ledger(app, cid)
+    assert len(rows) == 1 and rows[0].cost_usd > 0
+    again = auth.post(f"/api/chat/{cid}/interrupt")
+    assert again.status_code == 404 and again.json["message"] == "Nothing is streaming"
+
+
+def test_interrupt_before_a_worker_picks_the_turn_up(app, auth, ai):
+    response = post_chat(auth)
+    cid = response.headers["X-Conversation-Id"]
+    assert auth.post(f"/api/chat/{cid}/interrupt").status_code == 200
+    events = events_of(response)
+    assert names(events) == ["session_created", "stream_start", "interrupted"]
+    assert events[-1]["data"]["messageId"] is None
+    assert conversation(app, cid).status == "interrupted"
+
+
+def test_interrupt_with_nothing_streaming(auth):
+    response = auth.post(f"/api/chat/{uuid.uuid4()}/interrupt")
+    assert response.status_code == 404 and response.json["message"] == "Nothing is streaming"
+    assert auth.post("/api/chat/xyz/interrupt").status_code == 400
+
+
+def test_delete_interrupts_a_running_turn(app, auth, ai, chat_worker):
+    ai.push(text("slow " * 200, chunk=2, delay=0.02))
+    response = post_chat(auth)
+    cid = response.headers["X-Conversation-Id"]
+    wait_for(lambda: len(ai.requests) >= 1)
+    assert auth.delete(f"/api/conversations/{cid}").status_code == 200
+    events = events_of(response)
+    assert names(events)[-1] == "interrupted"
+    assert auth.get(f"/api/conversations/{cid}").status_code == 404
+    wait_for(lambda: len(ledger(app, cid)) == 1)  # the spend is still in the ledger
+
+
+# ----------------------------------------------------------------- stale turns
+
+
+def test_stale_streaming_conversation_becomes_error(app, auth, ai):
+    response = post_chat(auth)
+    cid = response.headers["X-Conversation-Id"]
+    with app.app_context():
+        assert chat.fail_stale_turns() == 0  # fresh: left alone
+        redis_client().set(chat.beat_key(cid), str(time.time() - 601))
+        assert chat.fail_stale_turns() == 1
+    assert conversation(app, cid).status == "error"
+    events = events_of(response)
+    assert names(events)[-1] == "error"
+
+
+def test_system_prompt_carries_the_memory_context(app, auth, ai, run_jobs):
+    stored = {"content": "Works as a lighthouse keeper", "chunkType": "fact"}
+    assert auth.post("/api/memory/store", json=stored).status_code == 201
+    response = post_chat(auth)
+    run_jobs()
+    response.get_data()
+    assert "Works as a lighthouse keeper" in ai.requests[0]["body"]["system"]
