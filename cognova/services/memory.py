@@ -1,0 +1,353 @@
+"""Memory (API.md §12): listing and search, the context Claude is given, storing with
+de-duplication, edits, and the daily decay.
+
+Search matches the contract's case-insensitive substring and, through the full-text index
+``ix_fts_memory_chunks``, stemmed word matches ("deploying" finds "deployed"). Rows that match
+as words rank before rows that only contain the text as a fragment; within each group the
+order is the contract's: relevance, then recency.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+
+from cognova.extensions import db, redis_client, redis_key
+from cognova.models import MemoryChunk
+from cognova.schemas.memory import MemoryOut
+from cognova.services.notifications import notify
+from cognova.services.query import Page, paginate
+
+log = logging.getLogger(__name__)
+
+# Must stay identical to the expressions indexed in migration 0006, or the indexes go unused.
+FTS_DOCUMENT = sa.literal_column(
+    "to_tsvector('english'::regconfig, memory_chunks.content || ' ' "
+    "|| coalesce(memory_chunks.source_excerpt, ''))"
+)
+NORMALISED_CONTENT = sa.literal_column(
+    "lower(btrim(regexp_replace(memory_chunks.content, '\\s+', ' ', 'g')))"
+)
+
+SECTIONS = (
+    ("preference", "Preferences"),
+    ("decision", "Decisions"),
+    ("fact", "Key Facts"),
+    ("solution", "Solutions"),
+    ("pattern", "Patterns"),
+    ("summary", "Summaries"),
+)
+
+IDLE_DAYS = 30
+DECAY_FACTOR = 0.95
+FORGET_BELOW = 0.1
+GRACE_DAYS = 30
+DECAY_LOCK = 0x6D656D6F7279  # "memory"
+
+
+def serialize(row: MemoryChunk) -> dict:
+    return MemoryOut.model_validate(row).model_dump(mode="json", by_alias=True)
+
+
+def normalise(text: str) -> str:
+    """The duplicate rule's normal form: lowercase, trimmed, whitespace runs collapsed."""
+    return " ".join(text.split()).lower()
+
+
+def _normalised_param(value: str) -> sa.ColumnElement:
+    return sa.func.lower(sa.func.btrim(sa.func.regexp_replace(value, r"\s+", " ", "g")))
+
+
+def not_expired(now=None) -> sa.ColumnElement:
+    moment = now if now is not None else sa.func.now()
+    return sa.or_(MemoryChunk.expires_at.is_(None), MemoryChunk.expires_at > moment)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# ------------------------------------------------------------------ reading
+
+
+def search(
+    *,
+    query: str | None = None,
+    project_path: str | None = None,
+    chunk_types: list[str] | None = None,
+    min_relevance: float | None = None,
+    include_expired: bool = False,
+    page: int = 1,
+    limit: int = 20,
+    count_access: bool = False,
+) -> Page:
+    """One page of memories (API.md §12.1); counts access for the rows returned when asked."""
+    stmt = sa.select(MemoryChunk)
+    if project_path is not None:
+        stmt = stmt.where(MemoryChunk.project_path == project_path)
+    if chunk_types:
+        stmt = stmt.where(MemoryChunk.chunk_type.in_(chunk_types))
+    if min_relevance is not None:
+        stmt = stmt.where(MemoryChunk.relevance_score >= min_relevance)
+    if not include_expired:
+        stmt = stmt.where(not_expired())
+    text = (query or "").strip()
+    if text:
+        ts_query = sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), text)
+        pattern = _like_pattern(text)
+        # Two arms so each uses its own index (GIN for words, trigrams for fragments); each
+        # tags its rows, so the ranking needs no second full-text pass over the matches.
+        words = sa.select(MemoryChunk.id, sa.true().label("word")).where(
+            FTS_DOCUMENT.op("@@")(ts_query)
+        )
+        fragments = sa.select(MemoryChunk.id, sa.false().label("word")).where(
+            sa.or_(
+                MemoryChunk.content.ilike(pattern, escape="\\"),
+                MemoryChunk.source_excerpt.ilike(pattern, escape="\\"),
+            )
+        )
+        hits = sa.union_all(words, fragments).subquery("hits")
+        best = (
+            sa.select(hits.c.id, sa.func.bool_or(hits.c.word).label("word"))
+            .group_by(hits.c.id)
+            .subquery("best")
+        )
+        stmt = stmt.join(best, best.c.id == MemoryChunk.id).order_by(
+            best.c.word.desc(),
+            MemoryChunk.relevance_score.desc(),
+            MemoryChunk.created_at.desc(),
+            MemoryChunk.id,
+        )
+    else:
+        stmt = stmt.order_by(MemoryChunk.created_at.desc(), MemoryChunk.id)
+    result = _page_with_total(stmt, page, limit) if text else paginate(stmt, page, limit)
+    if count_access:
+        record_access(result.items)
+    return result
+
+
+def _page_with_total(stmt: sa.Select, page: int, limit: int) -> Page:
+    """One page and the total in a single execution (matches of a search are few; running
+    the search twice, once to count, would double its cost)."""
+    counted = stmt.add_columns(sa.func.count().over().label("total"))
+    rows = db.session.execute(counted.limit(limit).offset((page - 1) * limit)).all()
+    if rows:
+        return Page([row[0] for row in rows], page, limit, rows[0].total)
+    return paginate(stmt, page, limit)  # past the end: the count alone says how many
+
+
+def record_access(rows: list[MemoryChunk]) -> None:
+    """``accessCount += 1`` and ``lastAccessedAt = now`` in the caller's transaction, with the
+    fresh values put on *rows* so the response shows them."""
+    if not rows:
+        return
+    # Access counters are bookkeeping: a crash may lose the last few, never a memory. Not
+    # waiting for the WAL flush keeps the reads that count access as fast as plain reads.
+    db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    fresh = db.session.execute(
+        sa.update(MemoryChunk)
+        .where(MemoryChunk.id.in_([row.id for row in rows]))
+        .values(access_count=MemoryChunk.access_count + 1, last_accessed_at=sa.func.now())
+        .returning(MemoryChunk.id, MemoryChunk.access_count, MemoryChunk.last_accessed_at),
+        execution_options={"synchronize_session": False},
+    ).all()
+    by_id = {ident: (count, at) for ident, count, at in fresh}
+    for row in rows:
+        if row.id in by_id:
+            set_committed_value(row, "access_count", by_id[row.id][0])
+            set_committed_value(row, "last_accessed_at", by_id[row.id][1])
+
+
+def select_context(project: str | None = None, limit: int = 5) -> list[MemoryChunk]:
+    stmt = sa.select(MemoryChunk).where(not_expired())
+    if project is not None:
+        stmt = stmt.where(
+            sa.or_(MemoryChunk.project_path == project, MemoryChunk.project_path.is_(None))
+        )
+    stmt = stmt.order_by(
+        MemoryChunk.relevance_score.desc(), MemoryChunk.created_at.desc(), MemoryChunk.id
+    ).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def format_context(rows: list[MemoryChunk]) -> str:
+    """The text injected into Claude's context (API.md §12.2), exactly."""
+    if not rows:
+        return ""
+    count = len(rows)
+    header = "1 memory loaded:" if count == 1 else f"{count} memories loaded:"
+    sections = []
+    for chunk_type, heading in SECTIONS:
+        lines = [f"- {row.content}" for row in rows if row.chunk_type == chunk_type]
+        if lines:
+            sections.append(f"### {heading}\n" + "\n".join(lines))
+    return header + "\n\n" + "\n\n".join(sections) + "\n"
+
+
+def context(project: str | None = None, limit: int = 5) -> tuple[list[MemoryChunk], str]:
+    """The memories for Claude's next context, counting access (caller commits)."""
+    rows = select_context(project, limit)
+    record_access(rows)
+    return rows, format_context(rows)
+
+
+def context_text(project: str | None = None, limit: int = 5) -> str:
+    """The formatted memory context for a system prompt (chat, agents).
+
+    Commits the access counts at once, so a long turn that follows holds no row locks.
+    """
+    _rows, text = context(project, limit)
+    db.session.commit()
+    return text
+
+
+def get(memory_id) -> MemoryChunk:
+    from cognova.services.errors import NotFound
+
+    row = db.session.get(MemoryChunk, memory_id)
+    if row is None:
+        raise NotFound("Memory not found")
+    return row
+
+
+def count_live() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).where(not_expired())) or 0
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _lock_content(content: str, project_path: str | None) -> None:
+    """Serialise stores of the same text in the same scope, so two racing stores of one
+    memory cannot both insert."""
+    key = f"memory:{project_path if project_path is not None else ''}:{normalise(content)}"
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0))))
+
+
+def find_duplicate(content: str, project_path: str | None) -> MemoryChunk | None:
+    """An existing non-expired memory with the same normalised content and scope (§12)."""
+    normal = _normalised_param(content)
+    stmt = (
+        sa.select(MemoryChunk)
+        .where(sa.func.md5(NORMALISED_CONTENT) == sa.func.md5(normal))
+        .where(normal == NORMALISED_CONTENT)
+        .where(not_expired())
+        .where(
+            MemoryChunk.project_path.is_(None)
+            if project_path is None
+            else MemoryChunk.project_path == project_path
+        )
+        .order_by(MemoryChunk.created_at)
+        .limit(1)
+    )
+    return db.session.scalar(stmt)
+
+
+def store(
+    content: str,
+    chunk_type: str,
+    *,
+    session_id: str | None = None,
+    project_path: str | None = None,
+    source_excerpt: str | None = None,
+    relevance_score: float = 0.9,
+    expires_at: datetime | None = None,
+) -> tuple[MemoryChunk, bool]:
+    """Insert a memory unless it duplicates one; returns (row, created). Caller commits."""
+    _lock_content(content, project_path)
+    existing = find_duplicate(content, project_path)
+    if existing is not None:
+        return existing, False
+    row = MemoryChunk(
+        id=uuid.uuid4(),
+        session_id=session_id,
+        project_path=project_path,
+        chunk_type=chunk_type,
+        content=content,
+        source_excerpt=source_excerpt,
+        relevance_score=float(relevance_score),
+        access_count=0,
+        expires_at=expires_at,
+        created_at=datetime.now(UTC),
+    )
+    db.session.add(row)
+    db.session.flush()
+    notify("memory", "create", row.id, row.content)
+    return row, True
+
+
+def update(memory_id, changes: dict) -> MemoryChunk:
+    row = get(memory_id)
+    for name, value in changes.items():
+        setattr(row, name, float(value) if name == "relevance_score" else value)
+    db.session.flush()
+    notify("memory", "edit", row.id, row.content)
+    return row
+
+
+def delete(memory_id) -> uuid.UUID:
+    row = get(memory_id)
+    ident, name = row.id, row.content
+    db.session.delete(row)
+    db.session.flush()
+    notify("memory", "delete", ident, name)
+    return ident
+
+
+# ------------------------------------------------------------------ decay (API.md §12.7)
+
+
+def _marker_key() -> str:
+    return redis_key("memory", "decay", "last-run")
+
+
+def decay(now: datetime | None = None) -> dict | None:
+    """Run the daily decay once per UTC day; ``None`` when today's run already happened (or
+    another process holds the lock). Returns the number of rows each step touched."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(UTC).date().isoformat()
+    marker = _marker_key()
+    redis = redis_client()
+    if (redis.get(marker) or b"").decode() >= today:
+        return None
+    got = db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(DECAY_LOCK)))
+    if not got:
+        db.session.rollback()
+        return None
+    # another process may have finished between our first look and taking the lock
+    if (redis.get(marker) or b"").decode() >= today:
+        db.session.rollback()
+        return None
+    idle_since = now - timedelta(days=IDLE_DAYS)
+    decayed = db.session.execute(
+        sa.update(MemoryChunk)
+        .where(not_expired(now))
+        .where(sa.func.coalesce(MemoryChunk.last_accessed_at, MemoryChunk.created_at) < idle_since)
+        .values(relevance_score=sa.func.greatest(MemoryChunk.relevance_score * DECAY_FACTOR, 0))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    forgotten = db.session.execute(
+        sa.update(MemoryChunk)
+        .where(MemoryChunk.relevance_score < FORGET_BELOW, MemoryChunk.expires_at.is_(None))
+        .values(expires_at=now + timedelta(days=GRACE_DAYS))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    purged = db.session.execute(
+        sa.delete(MemoryChunk)
+        .where(MemoryChunk.expires_at < now - timedelta(days=GRACE_DAYS))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    # Marker first, then commit: a crash in between loses a day's decay rather than doubling it.
+    redis.set(marker, today, ex=3 * 24 * 3600)
+    try:
+        db.session.commit()
+    except Exception:
+        redis.delete(marker)
+        raise
+    log.info("memory decay: %s decayed, %s set to expire, %s purged", decayed, forgotten, purged)
+    return {"decayed": decayed, "expiring": forgotten, "purged": purged}
