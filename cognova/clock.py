@@ -8,6 +8,7 @@ with it, and another clock takes over.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -39,13 +40,22 @@ def register(duty: Duty) -> Duty:
 
 
 def _heartbeat() -> None:
-    """Record that a clock is acting: the key shows which process holds the lock."""
-    import os
+    """Record that a clock is acting: which process holds the lock, and how often it acted.
 
-    redis_client().set(redis_key("clock", "leader"), str(os.getpid()), ex=60)
+    ``clock:leader`` names the acting process; ``clock:acted`` counts ticks per process, so
+    anyone can check that two clocks never both acted.
+    """
+    client = redis_client()
+    pid = str(os.getpid())
+    acted = redis_key("clock", "acted")
+    with client.pipeline() as pipe:
+        pipe.set(redis_key("clock", "leader"), pid, ex=60)
+        pipe.hincrby(acted, pid, 1)
+        pipe.expire(acted, 3600)
+        pipe.execute()
 
 
-register(Duty("heartbeat", 10, _heartbeat))
+register(Duty("heartbeat", 0, _heartbeat))  # every tick
 
 
 class Clock:
@@ -61,6 +71,7 @@ class Clock:
         if self.lock_conn is not None:
             try:
                 self.lock_conn.execute(sa.text("SELECT 1"))
+                self.lock_conn.commit()  # never sit idle in a transaction
                 return True
             except sa.exc.DBAPIError:
                 self._drop_lock_conn()
@@ -79,8 +90,10 @@ class Clock:
         return False
 
     def _drop_lock_conn(self) -> None:
+        """Close the lock's connection for real: a pooled one would keep the lock held."""
         if self.lock_conn is not None:
             try:
+                self.lock_conn.invalidate()
                 self.lock_conn.close()
             except Exception:
                 log.debug("closing the lock connection failed", exc_info=True)
@@ -118,17 +131,27 @@ class Clock:
         log.info("clock: started (tick %.1fs)", self.tick)
         while not self.stopping:
             started = time.monotonic()
-            self.step()
-            delay = self.tick - (time.monotonic() - started)
-            end = time.monotonic() + max(0.0, delay)
-            while not self.stopping and time.monotonic() < end:
-                time.sleep(min(0.2, end - time.monotonic()) if end > time.monotonic() else 0)
+            try:
+                self.step()
+            except Exception:  # Redis or the database away: try again next tick
+                log.exception("clock: tick failed")
+            end = started + self.tick
+            # Sleep in short slices so a stop request is honoured promptly.
+            while not self.stopping and (left := end - time.monotonic()) > 0:
+                time.sleep(min(0.2, left))
         with self.app.app_context():
             self._drop_lock_conn()
         log.info("clock: stopped")
 
 
-DUTY_MODULES = ("cognova.services.housekeeping",)
+DUTY_MODULES = (
+    "cognova.services.housekeeping",
+    "cognova.jobs.reminders",
+    "cognova.jobs.documents",
+    "cognova.services.chat",
+    "cognova.services.agent_schedule",
+    "cognova.jobs.memory",
+)
 
 
 def load_duties() -> None:

@@ -81,14 +81,30 @@ class Config:
         self.ANTHROPIC_API_KEY = env.get("ANTHROPIC_API_KEY") or None
         self.ANTHROPIC_BASE_URL = env.get("ANTHROPIC_BASE_URL") or None
         self.MODEL = env.get("COGNOVA_MODEL") or DEFAULT_MODEL
+        # Claude: per-model prices override (JSON), SDK retries/timeout, loop and tool limits.
+        self.MODEL_PRICES = env.get("COGNOVA_MODEL_PRICES") or None
+        self.TITLE_MODEL = env.get("COGNOVA_TITLE_MODEL") or "claude-haiku-4-5"
+        self.ANTHROPIC_MAX_RETRIES = _int(env.get("ANTHROPIC_MAX_RETRIES"), 2)
+        self.ANTHROPIC_TIMEOUT = float(env.get("ANTHROPIC_TIMEOUT") or 600)
+        self.CHAT_MAX_TOKENS = _int(env.get("COGNOVA_CHAT_MAX_TOKENS"), 8192)
+        self.CHAT_MAX_TURNS = _int(env.get("COGNOVA_CHAT_MAX_TURNS"), 20)
+        self.TOOL_RESULT_MAX_CHARS = _int(env.get("COGNOVA_TOOL_RESULT_MAX_CHARS"), 20000)
         self.CLAUDE_PROJECTS_DIR = Path(
             env.get("CLAUDE_PROJECTS_DIR") or Path.home() / ".claude" / "projects"
         )
         self.TIMEZONE = env.get("COGNOVA_TIMEZONE") or "UTC"
         self.MAX_BODY_BYTES = _int(env.get("COGNOVA_MAX_BODY_BYTES"), 10 * 1024 * 1024)
         self.TRUST_PROXY = _bool(env.get("COGNOVA_TRUST_PROXY"))
+        self.MAX_FILE_BYTES = _int(env.get("COGNOVA_MAX_FILE_BYTES"), 10 * 1024 * 1024)
+        self.VAULT_WATCH = _bool(env.get("COGNOVA_VAULT_WATCH"))
         self.AUTO_MIGRATE = _bool(env.get("COGNOVA_AUTO_MIGRATE"), default=True)
-        self.CLOCK_TICK_SECONDS = float(env.get("COGNOVA_CLOCK_TICK") or 5)
+        # One second: cron fires at whole minutes and agents should start within a second or two.
+        self.CLOCK_TICK_SECONDS = float(env.get("COGNOVA_CLOCK_TICK") or 1)
+        # An agent run that has not finished after this many seconds ends as an error.
+        self.AGENT_RUN_TIMEOUT = float(env.get("COGNOVA_AGENT_RUN_TIMEOUT") or 1800)
+        # Comment lines on idle SSE streams: they keep proxies from closing the connection
+        # and are how a server notices a client that went away.
+        self.SSE_KEEPALIVE_SECONDS = float(env.get("COGNOVA_SSE_KEEPALIVE") or 15)
         self.LOG_LEVEL = env.get("COGNOVA_LOG_LEVEL") or "INFO"
         for key, value in overrides.items():
             setattr(self, key, value)

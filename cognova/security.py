@@ -19,6 +19,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from cognova.api.errors import ApiError
 from cognova.api.spec import PUBLIC_ATTR
+from cognova.api.validation import body_limit
 from cognova.extensions import login_manager
 from cognova.models import Session, User
 from cognova.services import auth as auth_service
@@ -198,8 +199,7 @@ def check_csrf(auth: Auth) -> None:
 
 
 def guard():
-    limit = current_app.config["MAX_BODY_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
+    if request.content_length is not None and request.content_length > body_limit():
         raise ApiError(413, "Request body too large")
     if not (request.path == "/api" or request.path.startswith("/api/")):
         return None

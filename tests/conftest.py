@@ -23,6 +23,9 @@ from cognova import boot, create_app
 from cognova.config import Config
 from cognova.extensions import db
 
+# The Anthropic API double and a chat worker thread as fixtures (double, ai, chat_worker).
+pytest_plugins = ("tests.fakes.chat_support",)
+
 ADMIN_EMAIL = "ada@example.com"
 ADMIN_PASSWORD = "correct horse battery"
 API_TOKEN = "test-api-token-" + "x" * 20

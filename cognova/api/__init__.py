@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 
-from cognova.api import auth, health
-
-BLUEPRINTS = [auth.bp, health.bp]
+# Imported when the app is built, not when the package is, so that cognova.api.validation and
+# cognova.schemas can be imported first from anywhere (Claude's tools, jobs) without a cycle.
+MODULES = (
+    "auth",
+    "health",
+    "projects",
+    "tasks",
+    "reminders",
+    "dashboard",
+    "settings",
+    "secrets",
+    "usage",
+    "notifications",
+    "agents",
+    "documents",
+    "fs",
+    "search",
+    "conversations",
+    "chat",
+    "memory",
+    "hooks",
+)
 
 
 def init_app(app: Flask) -> None:
-    for blueprint in BLUEPRINTS:
-        app.register_blueprint(blueprint)
+    for name in MODULES:
+        module = importlib.import_module(f"cognova.api.{name}")
+        app.register_blueprint(module.bp)

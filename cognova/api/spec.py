@@ -88,9 +88,11 @@ class ApiBlueprint(Blueprint):
         extra_responses: dict | None = None,
         description: str = "",
         defer_body: bool = False,
+        max_body: int | None = None,
     ):
         """Register *view* for METHOD rule. ``defer_body`` leaves body parsing to the view,
-        for routes whose checks must come before it (sign-up policy, sign-in throttle)."""
+        for routes whose checks must come before it (sign-up policy, sign-in throttle).
+        ``max_body`` lowers the body limit (bytes) for this route below the global one."""
         uuid_params = tuple(re.findall(r"<(?:uuid:)?(\w+)>", rule)) if "<" in rule else ()
         uuid_params = tuple(p for p in uuid_params if p in _UUID_PARAM_NAMES)
         flask_rule = re.sub(r"<uuid:(\w+)>", r"<\1>", rule)
@@ -131,6 +133,7 @@ class ApiBlueprint(Blueprint):
                 return view(**path, **kwargs)
 
             wrapper._cognova_operation = op
+            wrapper._cognova_max_body = max_body
             if public:
                 setattr(wrapper, PUBLIC_ATTR, True)
             self.add_url_rule(

@@ -301,10 +301,19 @@ def format_errors(exc: ValidationError) -> dict[str, str]:
 # ----------------------------------------------------------------- request parsing
 
 
+def body_limit() -> int:
+    """The body limit of the matched route: its ``max_body`` if declared, else the global one."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "_cognova_max_body", None) or current_app.config["MAX_BODY_BYTES"]
+
+
 def json_body() -> dict:
     """The request body as a JSON object (§1.1): empty means ``{}``."""
+    limit = body_limit()
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "Request body too large")
     raw = request.get_data(cache=True)
-    if len(raw) > current_app.config["MAX_BODY_BYTES"]:
+    if len(raw) > limit:
         raise ApiError(413, "Request body too large")
     if not raw or not raw.strip():
         return {}

@@ -72,6 +72,18 @@ class TokenUsage(Base):
     __table_args__ = (
         sa.Index("ix_token_usage_created_at", "created_at"),
         sa.Index("ix_token_usage_source_created", "source", "created_at"),
+        sa.Index(
+            "ix_token_usage_created_cover",
+            "created_at",
+            postgresql_include=[
+                "id",
+                "source",
+                "source_name",
+                "cost_usd",
+                "input_tokens",
+                "output_tokens",
+            ],
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

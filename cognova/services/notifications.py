@@ -15,7 +15,6 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from cognova.api.validation import iso_ms
 from cognova.extensions import db, redis_client, redis_key
 
 log = logging.getLogger(__name__)
@@ -56,6 +55,14 @@ COLORS = {
 PENDING_KEY = "cognova.pending_events"
 
 
+def timestamp() -> str:
+    """Now, written as API.md §1.7 wants it."""
+    # Imported here: cognova.api imports the services, so a module-level import would be circular.
+    from cognova.api.validation import iso_ms
+
+    return iso_ms(datetime.now(UTC))
+
+
 def channel() -> str:
     return redis_key("notifications")
 
@@ -74,7 +81,7 @@ def build_event(resource: str, action: str, resource_id, resource_name) -> dict:
         "title": title,
         "message": message,
         "color": COLORS[action],
-        "timestamp": iso_ms(datetime.now(UTC)),
+        "timestamp": timestamp(),
         "id": str(uuid.uuid4()),
     }
 

@@ -8,10 +8,21 @@ from flask import Blueprint, Flask, current_app, g, redirect, render_template, r
 
 from cognova.security import csrf_token_for, resolve
 from cognova.services import auth as auth_service
+from cognova.web import agents as agents_pages
+from cognova.web import chat as chat_pages
+from cognova.web import dashboard as dashboard_pages
+from cognova.web import documents as documents_pages
+from cognova.web import hooks as hooks_pages
+from cognova.web import memories as memories_pages
+from cognova.web import projects as projects_pages
+from cognova.web import settings as settings_pages
+from cognova.web import tasks as tasks_pages
+from cognova.web import usage as usage_pages
+from cognova.web import view as view_pages
 
 bp = Blueprint("web", __name__)
 
-PUBLIC_PAGES = {"web.login", "web.signup", "web.view_document", "static"}
+PUBLIC_PAGES = {"web.login", "web.signup", "static", *view_pages.PUBLIC_ENDPOINTS}
 
 NAV = [
     ("Dashboard", "/", "home"),
@@ -80,22 +91,7 @@ def signup():
     return render_template("auth/signup.html")
 
 
-@bp.get("/")
-def dashboard():
-    return render_template("dashboard/index.html", active="/")
-
-
-AREAS = {
-    "tasks": "Tasks",
-    "projects": "Projects",
-    "documents": "Documents",
-    "chat": "Chat",
-    "agents": "Agents",
-    "memories": "Memories",
-    "usage": "Usage",
-    "hooks": "Hooks",
-    "settings": "Settings",
-}
+AREAS: dict[str, str] = {}
 
 
 def _area_view(slug: str, title: str):
@@ -111,15 +107,14 @@ for _slug, _title in AREAS.items():
     bp.add_url_rule(f"/{_slug}", f"area_{_slug}", _area_view(_slug, _title))
 
 
-@bp.get("/view/<doc_id>")
-def view_document(doc_id: str):
-    return render_template(
-        "errors/error.html", status=404, title="Not Found", message="This note is not shared."
-    ), 404
-
-
 # Page blueprints of the areas, one module per area (cognova/web/<area>.py).
 PAGE_BLUEPRINTS: list[Blueprint] = []
+PAGE_BLUEPRINTS.append(agents_pages.bp)
+PAGE_BLUEPRINTS.append(chat_pages.bp)
+PAGE_BLUEPRINTS.extend([dashboard_pages.bp, tasks_pages.bp, projects_pages.bp])
+PAGE_BLUEPRINTS.extend([settings_pages.bp, usage_pages.bp])
+PAGE_BLUEPRINTS.extend([documents_pages.bp, view_pages.bp])
+PAGE_BLUEPRINTS.extend([memories_pages.bp, hooks_pages.bp])
 
 
 def init_app(app: Flask) -> None:

@@ -57,9 +57,22 @@
     setTimeout(function () { el.remove(); }, action ? 8000 : 4500);
   }
 
-  function setTheme(theme) {
+  /** Apply a theme now; it is kept in localStorage (no flash on load) and in the user's
+   *  settings (ui.theme), unless opts.local says the caller saves it itself. */
+  function setTheme(theme, opts) {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem("cognova.theme", theme);
+    if (!(opts && opts.local) && csrfToken()) {
+      api("PUT", "/api/settings", { ui: { theme: theme } }).catch(function () {});
+    }
+  }
+
+  // The saved setting wins over this browser's copy (it may have been changed elsewhere).
+  if (csrfToken()) {
+    api("GET", "/api/settings").then(function (body) {
+      var saved = body && body.data && body.data.ui && body.data.ui.theme;
+      if (saved && saved !== localStorage.getItem("cognova.theme")) setTheme(saved, { local: true });
+    }).catch(function () {});
   }
 
   function effectiveTheme() {

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from cognova.api.spec import PUBLIC_ATTR
+from cognova.web import PUBLIC_PAGES
 
 PUBLIC_API = {
     ("POST", "/api/auth/sign-up/email"),
@@ -17,7 +18,6 @@ PUBLIC_API = {
     ("GET", "/api/documents/<id>/public"),
     ("POST", "/api/hooks/claude"),
 }
-PUBLIC_PAGES = {"/login", "/signup", "/view/<doc_id>", "/view/<id>", "/static/<path:filename>"}
 SAMPLE_UUID = "0b6f3c52-95a4-4c3f-9a39-2d4b1c7f0e11"
 
 
@@ -51,7 +51,7 @@ def test_every_protected_api_route_answers_401_without_credentials(app, client):
 def test_every_page_redirects_strangers_to_the_login(app, client):
     failures = []
     for method, rule in routes(app):
-        if rule.rule.startswith("/api") or rule.rule in PUBLIC_PAGES or method != "GET":
+        if rule.rule.startswith("/api") or rule.endpoint in PUBLIC_PAGES or method != "GET":
             continue
         response = client.get(concrete(rule.rule))
         if response.status_code != 302 or "/login?redirect=" not in response.location:
