@@ -352,6 +352,8 @@
       var sentText = $("docs-body").value;
       var docId = state.doc.id;
       setStatus("saving");
+      // The editor shows its own saved state; don't toast our own autosaves.
+      if (Cognova.notifications) Cognova.notifications.expect("document", "edit", docId);
       return api("PUT", "/api/documents/" + docId, body).then(function (res) {
         if (!state.doc || state.doc.id !== docId) return;
         state.hash = res.data.document.contentHash;
