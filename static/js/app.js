@@ -93,5 +93,45 @@
     if (action === "open-search") document.dispatchEvent(new CustomEvent("cognova:search"));
   });
 
-  window.Cognova = { api: api, toast: toast, setTheme: setTheme, csrfToken: csrfToken };
+  /** Parse one Server-Sent Event block into {id, event, data} (data JSON-decoded when it can be). */
+  function parseEvent(text) {
+    var ev = { id: null, event: "message", data: null }, any = false;
+    text.split("\n").forEach(function (line) {
+      if (!line || line.charAt(0) === ":") return;
+      var idx = line.indexOf(":");
+      var key = line.slice(0, idx), value = line.slice(idx + 1).replace(/^ /, "");
+      if (key === "data") { try { ev.data = JSON.parse(value); } catch (e) { ev.data = value; } }
+      else if (key === "id" || key === "event") ev[key] = value;
+      any = true;
+    });
+    return any ? ev : null;
+  }
+
+  /** Read an event-stream fetch response, calling onEvent(ev) for each event until it returns true
+   *  (resolves true) or the stream ends (resolves false). */
+  async function readEventStream(response, onEvent) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    for (;;) {
+      var chunk = await reader.read();
+      if (chunk.done) return false;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      var parts = buffer.split("\n\n");
+      buffer = parts.pop();
+      for (var i = 0; i < parts.length; i++) {
+        var ev = parseEvent(parts[i]);
+        if (ev && onEvent(ev)) { reader.cancel().catch(function () {}); return true; }
+      }
+    }
+  }
+
+  window.Cognova = {
+    api: api,
+    toast: toast,
+    setTheme: setTheme,
+    csrfToken: csrfToken,
+    parseEvent: parseEvent,
+    readEventStream: readEventStream,
+  };
 })();

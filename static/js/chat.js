@@ -335,35 +335,10 @@
   }
 
   /** Read an SSE response body; resolves true when a terminal event arrived. */
-  async function consume(response, gen) {
-    var reader = response.body.getReader();
-    var decoder = new TextDecoder();
-    var buffer = "";
-    for (;;) {
-      var chunk = await reader.read();
-      if (chunk.done) return false;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      var parts = buffer.split("\n\n");
-      buffer = parts.pop();
-      for (var i = 0; i < parts.length; i++) {
-        var ev = parseEvent(parts[i]);
-        if (ev && handle(ev, gen)) { reader.cancel().catch(function () {}); return true; }
-        if (gen !== state.generation) { reader.cancel().catch(function () {}); return true; }
-      }
-    }
-  }
-
-  function parseEvent(text) {
-    var ev = { id: null, event: "message", data: null }, any = false;
-    text.split("\n").forEach(function (line) {
-      if (!line || line.charAt(0) === ":") return;
-      var idx = line.indexOf(":");
-      var key = line.slice(0, idx), value = line.slice(idx + 1).replace(/^ /, "");
-      if (key === "data") { try { ev.data = JSON.parse(value); } catch (e) { ev.data = value; } }
-      else if (key === "id" || key === "event") ev[key] = value;
-      any = true;
+  function consume(response, gen) {
+    return Cognova.readEventStream(response, function (ev) {
+      return handle(ev, gen) || gen !== state.generation;
     });
-    return any ? ev : null;
   }
 
   async function send(text) {
