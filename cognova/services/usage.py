@@ -119,8 +119,7 @@ def record_json(row: TokenUsage) -> dict:
 
 # ------------------------------------------------------------------ statistics
 
-STATS_SQL = sa.text(
-    """
+_STATS_TEMPLATE = """
     WITH fine AS (
         SELECT GROUPING(source_name) AS per_bucket, bucket, source, source_name,
                count(*) AS calls,
@@ -128,8 +127,7 @@ STATS_SQL = sa.text(
                sum(input_tokens::bigint) AS input_tokens,
                sum(output_tokens::bigint) AS output_tokens
         FROM (
-            SELECT date_trunc(:unit, (created_at AT TIME ZONE 'UTC')
-                                     - make_interval(mins => :tz)) AS bucket,
+            SELECT {row_bucket} AS bucket,
                    source, source_name, cost_usd, input_tokens, output_tokens
             FROM token_usage
             WHERE created_at >= :start AND created_at <= :end
@@ -147,13 +145,9 @@ STATS_SQL = sa.text(
         GROUP BY bucket
     ),
     series AS (
-        SELECT generate_series(
-            date_trunc(:unit, (CAST(:start AS timestamptz) AT TIME ZONE 'UTC')
-                              - make_interval(mins => :tz)),
-            date_trunc(:unit, (CAST(:end AS timestamptz) AT TIME ZONE 'UTC')
-                              - make_interval(mins => :tz)),
-            CAST(:step AS interval)
-        ) AS bucket
+        SELECT CAST(generate_series(
+            {edge_start}, {edge_end}, CAST(:step AS interval)
+        ) AS {bucket_type}) AS bucket
     ),
     consumers AS (
         SELECT source, coalesce(source_name, :unnamed) AS name,
@@ -189,7 +183,31 @@ STATS_SQL = sa.text(
     FROM per_source
     ORDER BY 1, 2, 5 DESC, 6 DESC, 3, 4
     """
-)
+
+
+def _local(column: str) -> str:
+    return f"(({column} AT TIME ZONE 'UTC') - make_interval(mins => :tz))"
+
+
+# Daily buckets are local dates: a cast is much cheaper per row than date_trunc on 300k rows.
+STATS_SQL = {
+    "day": sa.text(
+        _STATS_TEMPLATE.format(
+            row_bucket=f"CAST({_local('created_at')} AS date)",
+            edge_start=f"CAST({_local('CAST(:start AS timestamptz)')} AS date)",
+            edge_end=f"CAST({_local('CAST(:end AS timestamptz)')} AS date)",
+            bucket_type="date",
+        )
+    ),
+    "hour": sa.text(
+        _STATS_TEMPLATE.format(
+            row_bucket=f"date_trunc('hour', {_local('created_at')})",
+            edge_start=f"date_trunc('hour', {_local('CAST(:start AS timestamptz)')})",
+            edge_end=f"date_trunc('hour', {_local('CAST(:end AS timestamptz)')})",
+            bucket_type="timestamp",
+        )
+    ),
+}
 
 # One scan aggregated twice in memory: keep the plan on hash tables and skip JIT compilation,
 # which costs more than it saves on a query of this size.
@@ -220,7 +238,6 @@ def stats(
     start, end = window(period, now)
     hourly = granularity == "hourly"
     params = {
-        "unit": "hour" if hourly else "day",
         "step": "1 hour" if hourly else "1 day",
         "tz": int(tz_offset),
         "start": start,
@@ -229,7 +246,8 @@ def stats(
     }
     for statement in STATS_SETTINGS:
         db.session.execute(sa.text(statement))
-    rows = [_Row(*r) for r in db.session.execute(STATS_SQL, params)]
+    sql = STATS_SQL["hour" if hourly else "day"]
+    rows = [_Row(*r) for r in db.session.execute(sql, params)]
     date_format = "%Y-%m-%dT%H:00" if hourly else "%Y-%m-%d"
 
     buckets = [
