@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 
 from cognova.api.validation import ApiModel, QInt, Query, Timestamp, UuidStr
-from cognova.schemas.projects import ProjectRef
+from cognova.schemas.conversations import ConversationOut
+from cognova.schemas.documents import DocumentOut
 from cognova.schemas.reminders import ReminderOut
 from cognova.schemas.tasks import TaskOut
 
@@ -26,41 +27,6 @@ class TaskCounts(ApiModel):
     done: int = 0
     blocked: int = 0
     total: int = 0
-
-
-class DocumentOut(ApiModel):
-    id: UuidStr
-    title: str
-    path: str
-    file_type: str
-    kind: Literal["markdown", "text", "binary"]
-    mime_type: str | None
-    content_hash: str | None
-    tags: list[str]
-    project_id: UuidStr | None
-    project: ProjectRef | None
-    shared: bool
-    share_type: Literal["public", "private"] | None
-    synced_at: Timestamp | None
-    modified_at: Timestamp | None
-    deleted_at: Timestamp | None
-    created_at: Timestamp
-    created_by: str | None
-    modified_by: str | None
-    deleted_by: str | None
-
-
-class ConversationOut(ApiModel):
-    id: UuidStr
-    session_id: str
-    sdk_session_id: str | None
-    title: str | None
-    summary: str | None
-    status: str
-    total_cost_usd: float
-    message_count: int
-    started_at: Timestamp
-    ended_at: Timestamp | None
 
 
 class UsageSummary(ApiModel):

@@ -18,7 +18,6 @@ from cognova.models import (
     CronAgent,
     CronAgentRun,
     Document,
-    Project,
     Task,
     TokenUsage,
 )
@@ -31,9 +30,8 @@ from cognova.schemas.dashboard import (
     TaskCounts,
     UsageSummary,
 )
-from cognova.schemas.projects import ProjectRef
 from cognova.schemas.tasks import STATUSES
-from cognova.services import reminders, tasks
+from cognova.services import documents, reminders, tasks
 
 DUE_LIMIT = 50
 RECENT_LIMIT = 5
@@ -72,50 +70,23 @@ def task_counts() -> TaskCounts:
     return TaskCounts(**{s: counts[s] for s in STATUSES}, total=sum(counts.values()))
 
 
-def document_kind(file_type: str, has_content: bool) -> str:
-    if file_type in ("md", "markdown"):
-        return "markdown"
-    return "text" if has_content else "binary"
-
-
 def recent_documents(limit: int = RECENT_LIMIT) -> list[DocumentOut]:
+    content_null = Document.content.is_(None)
     stmt = (
-        sa.select(Document, Project.name, Project.color, Document.content.is_not(None))
+        sa.select(Document, content_null)
         .options(defer(Document.content))
-        .outerjoin(Project, Project.id == Document.project_id)
         .where(Document.deleted_at.is_(None))
         .order_by(sa.func.coalesce(Document.modified_at, Document.created_at).desc(), Document.id)
         .limit(limit)
     )
-    out = []
-    for doc, project_name, project_color, has_content in db.session.execute(stmt):
-        project = None
-        if doc.project_id is not None and project_name is not None:
-            project = ProjectRef(id=doc.project_id, name=project_name, color=project_color)
-        out.append(
-            DocumentOut(
-                id=doc.id,
-                title=doc.title,
-                path=doc.path,
-                file_type=doc.file_type,
-                kind=document_kind(doc.file_type, bool(has_content)),
-                mime_type=doc.mime_type,
-                content_hash=doc.content_hash,
-                tags=list(doc.tags or []),
-                project_id=doc.project_id,
-                project=project,
-                shared=doc.shared,
-                share_type=doc.share_type,
-                synced_at=doc.synced_at,
-                modified_at=doc.modified_at,
-                deleted_at=doc.deleted_at,
-                created_at=doc.created_at,
-                created_by=doc.created_by,
-                modified_by=doc.modified_by,
-                deleted_by=doc.deleted_by,
-            )
+    rows = db.session.execute(stmt).all()
+    projects = documents.project_refs({doc.project_id for doc, _ in rows})
+    return [
+        DocumentOut.model_validate(
+            documents.serialize(doc, projects.get(doc.project_id), content_is_null)
         )
-    return out
+        for doc, content_is_null in rows
+    ]
 
 
 def recent_conversations(limit: int = RECENT_LIMIT) -> list[ConversationOut]:

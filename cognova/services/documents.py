@@ -37,7 +37,7 @@ def kind(row: Document, content_is_null: bool | None = None) -> str:
     return sync.kind_of(row.file_type, content_is_null)
 
 
-def _projects(ids: set) -> dict:
+def project_refs(ids: set) -> dict:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
@@ -72,7 +72,7 @@ def serialize(row: Document, project: dict | None = None, content_is_null=None) 
 
 
 def serialize_one(row: Document) -> dict:
-    return serialize(row, _projects({row.project_id}).get(row.project_id))
+    return serialize(row, project_refs({row.project_id}).get(row.project_id))
 
 
 @dataclass
@@ -153,7 +153,7 @@ def list_documents(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     )
     pairs = db.session.execute(stmt.limit(limit).offset((page - 1) * limit)).all()
-    projects = _projects({doc.project_id for doc, _ in pairs})
+    projects = project_refs({doc.project_id for doc, _ in pairs})
     items = [serialize(doc, projects.get(doc.project_id), null) for doc, null in pairs]
     return items, total or 0
 
