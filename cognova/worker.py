@@ -34,7 +34,10 @@ def build_worker(app: Flask, names: tuple[str, ...] = QUEUE_NAMES, **kwargs) -> 
 
 
 def run(app: Flask, *, burst: bool = False, names: tuple[str, ...] = QUEUE_NAMES) -> bool:
+    from cognova.ai import client
     from cognova.services import watcher
+
+    client.preload()  # so that the first chat or agent job does not wait for the SDK's import
 
     worker = build_worker(app, names)
     vault_watcher = None if burst else watcher.start(app)  # COGNOVA_VAULT_WATCH=true

@@ -7,14 +7,18 @@ else ``COGNOVA_MODEL``. Retries on 429/5xx/overloaded and timeouts are the SDK's
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-import anthropic
 import httpx
 from flask import current_app
 
 from cognova.services.errors import Unavailable
+
+if TYPE_CHECKING:
+    import anthropic
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +28,34 @@ NO_KEY_HINT = (
     "ANTHROPIC_API_KEY in Settings → Secrets"
 )
 
-try:  # the SDK's own HTTP layer (recent releases ship it as ``httpx2``)
-    import httpx2
+# The SDK takes over a second to import. Processes that never call Claude (the web process, the
+# clock, the command-line scripts) should not pay that at start-up, so it is imported on first
+# use; the worker imports it when it starts (``preload``) so that no job waits for it.
 
-    _SDK_TRANSPORT: tuple[type[BaseException], ...] = (httpx2.TransportError,)
-except ImportError:  # pragma: no cover - older SDKs use httpx itself
-    _SDK_TRANSPORT = ()
 
-# A stream cut midway surfaces from the HTTP layer, not as an ``anthropic`` error.
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError, *_SDK_TRANSPORT)
-API_ERRORS: tuple[type[BaseException], ...] = (anthropic.AnthropicError, *TRANSPORT_ERRORS)
+def preload() -> None:
+    api_errors()
+
+
+@functools.cache
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """A stream cut midway surfaces from the HTTP layer, not as an ``anthropic`` error."""
+    try:  # the SDK's own HTTP layer (recent releases ship it as ``httpx2``)
+        import httpx2
+
+        sdk_transport: tuple[type[BaseException], ...] = (httpx2.TransportError,)
+    except ImportError:  # pragma: no cover - older SDKs use httpx itself
+        sdk_transport = ()
+    return (httpx.TransportError, *sdk_transport)
+
+
+@functools.cache
+def api_errors() -> tuple[type[BaseException], ...]:
+    """Every exception a call to Claude can raise for reasons outside the program."""
+    import anthropic
+
+    return (anthropic.AnthropicError, *transport_errors())
+
 
 _clients: dict[tuple, anthropic.Anthropic] = {}
 _clients_lock = threading.Lock()
@@ -77,6 +99,8 @@ def model_for(user_id: str | None) -> str:
 
 def get_client(key: str | None = None) -> anthropic.Anthropic:
     """A client for the configured key and base URL, reused so its connection pool stays warm."""
+    import anthropic
+
     key = key or require_api_key()
     config = current_app.config
     ident = (key, config.get("ANTHROPIC_BASE_URL"), config["ANTHROPIC_MAX_RETRIES"])
@@ -95,6 +119,8 @@ def get_client(key: str | None = None) -> anthropic.Anthropic:
 
 def describe_error(exc: BaseException) -> str:
     """A short message for people: what failed, never a traceback."""
+    import anthropic
+
     if isinstance(exc, anthropic.APIStatusError):
         error = (exc.body or {}).get("error") if isinstance(exc.body, dict) else None
         error = error if isinstance(error, dict) else {}
@@ -112,6 +138,6 @@ def describe_error(exc: BaseException) -> str:
         )
     if isinstance(exc, anthropic.APITimeoutError):
         return "Anthropic API timed out"
-    if isinstance(exc, (anthropic.APIConnectionError, *TRANSPORT_ERRORS)):
+    if isinstance(exc, (anthropic.APIConnectionError, *transport_errors())):
         return "Connection to the Anthropic API was lost"
     return f"Anthropic API error: {exc}"

@@ -23,13 +23,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import anthropic
+from typing import TYPE_CHECKING, Any
 
 from cognova.ai import prices, tools
-from cognova.ai.client import API_ERRORS, describe_error
+from cognova.ai.client import api_errors, describe_error
 from cognova.ai.prices import Usage
+
+if TYPE_CHECKING:
+    import anthropic
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ class AgentLoop:
         counted = {k: v for k, v in request.items() if k != "max_tokens"}
         try:
             return self.client.messages.count_tokens(**counted).input_tokens
-        except API_ERRORS:
+        except api_errors():
             return estimate_input_tokens(counted)
 
     def _stream_call(self, request: dict, state: _CallState) -> list[dict]:
@@ -223,6 +224,8 @@ class AgentLoop:
         if state.stop_reason is None:
             state.stop_reason = message.stop_reason
         if state.stop_reason is None:
+            import anthropic
+
             raise anthropic.APIConnectionError(message="stream ended early", request=None)  # type: ignore[arg-type]
         return [b for b in (block_dict(x) for x in message.content) if b is not None]
 
@@ -376,9 +379,9 @@ class AgentLoop:
                     return
                 result.stop = "error"
                 result.error = (
-                    describe_error(exc) if isinstance(exc, API_ERRORS) else "Unexpected error"
+                    describe_error(exc) if isinstance(exc, api_errors()) else "Unexpected error"
                 )
-                if not isinstance(exc, API_ERRORS):
+                if not isinstance(exc, api_errors()):
                     log.exception("agent loop failed")
                 return
             self._account(state, call_started)

@@ -612,7 +612,7 @@ def generate_title(conversation_id: str) -> str | None:
                 }
             ],
         )
-    except ai_client.API_ERRORS as exc:
+    except ai_client.api_errors() as exc:
         log.warning("title generation failed: %s", ai_client.describe_error(exc))
         return None
     spent = prices.Usage.of(reply.usage)

@@ -274,7 +274,7 @@ def _call_model(text: str):
                 }
             ],
         )
-    except ai_client.API_ERRORS as exc:
+    except ai_client.api_errors() as exc:
         raise ExtractionFailed(ai_client.describe_error(exc)) from None
     return model, response, int((time.monotonic() - started) * 1000)
 
