@@ -1,15 +1,18 @@
 """The token ledger (API.md §15): recording AI calls, listing them, and their statistics.
 
-Everything is aggregated in PostgreSQL. The statistics are one statement: a single scan of the
-window grouped by GROUPING SETS (bucket, source, source+name, total), joined to a
-``generate_series`` of local-time buckets so empty hours and days come back as zeros.
+Everything is aggregated in PostgreSQL. The statistics scan the window once, in slices that run
+at the same time on their own connections, each grouped by GROUPING SETS ((bucket, source),
+(source, name)); the few hundred groups are merged here into zero-filled local-time buckets,
+per-source totals and the top consumers.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -119,114 +122,124 @@ def record_json(row: TokenUsage) -> dict:
 
 # ------------------------------------------------------------------ statistics
 
-_STATS_TEMPLATE = """
-    WITH fine AS (
-        SELECT GROUPING(source_name) AS per_bucket, bucket, source, source_name,
-               count(*) AS calls,
-               sum(cost_usd::float8) AS cost,
-               sum(input_tokens::bigint) AS input_tokens,
-               sum(output_tokens::bigint) AS output_tokens
-        FROM (
-            SELECT {row_bucket} AS bucket,
-                   source, source_name, cost_usd, input_tokens, output_tokens
-            FROM token_usage
-            WHERE created_at >= :start AND created_at <= :end
-        ) AS windowed
-        GROUP BY GROUPING SETS ((bucket, source), (source, source_name))
-    ),
-    per_bucket AS (
-        SELECT bucket,
-               sum(cost) AS cost, sum(calls) AS calls,
-               sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-               coalesce(sum(cost) FILTER (WHERE source = 'chat'), 0) AS chat,
-               coalesce(sum(cost) FILTER (WHERE source = 'agent'), 0) AS agent,
-               coalesce(sum(cost) FILTER (WHERE source = 'memory_extraction'), 0) AS memory
-        FROM fine WHERE per_bucket = 1
-        GROUP BY bucket
-    ),
-    series AS (
-        SELECT CAST(generate_series(
-            {edge_start}, {edge_end}, CAST(:step AS interval)
-        ) AS {bucket_type}) AS bucket
-    ),
-    consumers AS (
-        SELECT source, coalesce(source_name, :unnamed) AS name,
-               sum(cost) AS cost, sum(calls) AS calls,
-               sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
-        FROM fine WHERE per_bucket = 0
-        GROUP BY 1, 2
-        ORDER BY cost DESC, calls DESC, source, name
-        LIMIT 10
-    ),
-    per_source AS (
-        SELECT source, sum(cost) AS cost, sum(calls) AS calls,
-               sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
-        FROM fine WHERE per_bucket = 1
-        GROUP BY source
-    )
-    SELECT 'bucket' AS kind, s.bucket, NULL AS source, NULL AS name,
-           coalesce(b.cost, 0) AS cost, coalesce(b.calls, 0) AS calls,
-           coalesce(b.input_tokens, 0) AS input_tokens,
-           coalesce(b.output_tokens, 0) AS output_tokens,
-           coalesce(b.chat, 0) AS chat, coalesce(b.agent, 0) AS agent,
-           coalesce(b.memory, 0) AS memory
-    FROM series s LEFT JOIN per_bucket b ON b.bucket = s.bucket
-    UNION ALL
-    SELECT 'consumer', NULL, source, name, cost, calls, input_tokens, output_tokens, 0, 0, 0
-    FROM consumers
-    UNION ALL
-    SELECT 'source', NULL, source, NULL, cost, calls, input_tokens, output_tokens, 0, 0, 0
-    FROM per_source
-    UNION ALL
-    SELECT 'total', NULL, NULL, NULL, coalesce(sum(cost), 0), coalesce(sum(calls), 0),
-           coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), 0, 0, 0
-    FROM per_source
-    ORDER BY 1, 2, 5 DESC, 6 DESC, 3, 4
-    """
-
-
-def _local(column: str) -> str:
-    return f"(({column} AT TIME ZONE 'UTC') - make_interval(mins => :tz))"
-
-
-# Daily buckets are local dates: a cast is much cheaper per row than date_trunc on 300k rows.
-STATS_SQL = {
-    "day": sa.text(
-        _STATS_TEMPLATE.format(
-            row_bucket=f"CAST({_local('created_at')} AS date)",
-            edge_start=f"CAST({_local('CAST(:start AS timestamptz)')} AS date)",
-            edge_end=f"CAST({_local('CAST(:end AS timestamptz)')} AS date)",
-            bucket_type="date",
-        )
-    ),
-    "hour": sa.text(
-        _STATS_TEMPLATE.format(
-            row_bucket=f"date_trunc('hour', {_local('created_at')})",
-            edge_start=f"date_trunc('hour', {_local('CAST(:start AS timestamptz)')})",
-            edge_end=f"date_trunc('hour', {_local('CAST(:end AS timestamptz)')})",
-            bucket_type="timestamp",
-        )
-    ),
+# One scan of a slice of the window, aggregated twice in memory: per (bucket, source) for the
+# chart and the per-source totals, and per (source, name) for the top consumers. Buckets are
+# local times: ``created_at`` in UTC minus the caller's offset (JavaScript's getTimezoneOffset
+# convention: minutes to add to local time to get UTC).
+_SLICE_SQL = """
+    SELECT GROUPING(source_name) = 1 AS per_bucket, {bucket} AS bucket, source, source_name,
+           count(*) AS calls,
+           coalesce(sum(cost_usd::float8), 0) AS cost,
+           coalesce(sum(input_tokens), 0) AS input_tokens,
+           coalesce(sum(output_tokens), 0) AS output_tokens
+    FROM token_usage
+    WHERE created_at >= :low AND created_at {upper} :high
+    GROUP BY GROUPING SETS ((2, source), (source, source_name))
+"""
+_LOCAL = "((created_at AT TIME ZONE 'UTC') - make_interval(mins => :tz))"
+# Daily buckets are local dates: a cast is much cheaper per row than date_trunc.
+_BUCKETS = {
+    "day": f"CAST({_LOCAL} AS date)",
+    "hour": f"date_trunc('hour', {_LOCAL})",
+}
+SLICE_SQL = {
+    (unit, last): sa.text(_SLICE_SQL.format(bucket=bucket, upper="<=" if last else "<"))
+    for unit, bucket in _BUCKETS.items()
+    for last in (False, True)
 }
 
-# One scan aggregated twice in memory: keep the plan on hash tables and skip JIT compilation,
-# which costs more than it saves on a query of this size.
+# Hash aggregation over a few hundred thousand rows: keep the plan in memory and skip JIT
+# compilation, which costs more than it saves on a query of this size.
 STATS_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
+# The window is cut at a bucket boundary into slices aggregated at the same time on their own
+# connections (PostgreSQL runs one query on one core), then merged here: a slice's buckets are
+# its own, and its per-source and per-name sums add up.
+STATS_SLICES = 2
 
 
 @dataclass
-class _Row:
-    kind: str
-    bucket: datetime | None
-    source: str | None
+class _Group:
+    per_bucket: bool
+    bucket: date | datetime | None
+    source: str
     name: str | None
-    cost: float
     calls: int
+    cost: float
     input_tokens: int
     output_tokens: int
-    chat: float
-    agent: float
-    memory: float
+
+
+@dataclass
+class _Totals:
+    calls: int = 0
+    cost: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, group: _Group) -> None:
+        self.calls += group.calls
+        self.cost += group.cost
+        self.input_tokens += group.input_tokens
+        self.output_tokens += group.output_tokens
+
+
+def _to_local(moment: datetime, tz_offset: int) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) - timedelta(minutes=tz_offset)
+
+
+def _bucket_of(local: datetime, hourly: bool) -> date | datetime:
+    return local.replace(minute=0, second=0, microsecond=0) if hourly else local.date()
+
+
+def _series(start: datetime, end: datetime, hourly: bool, tz_offset: int) -> list:
+    """Every local bucket from the one holding *start* to the one holding *end*."""
+    first = _bucket_of(_to_local(start, tz_offset), hourly)
+    last = _bucket_of(_to_local(end, tz_offset), hourly)
+    step = timedelta(hours=1) if hourly else timedelta(days=1)
+    out = []
+    while first <= last:
+        out.append(first)
+        first += step
+    return out
+
+
+def _cuts(buckets: list, hourly: bool, tz_offset: int, slices: int) -> list[datetime]:
+    """UTC instants at bucket boundaries that split the window into *slices* parts."""
+    cuts = []
+    for i in range(1, slices):
+        boundary = buckets[len(buckets) * i // slices]
+        if not hourly:
+            boundary = datetime.combine(boundary, datetime.min.time())
+        cuts.append((boundary + timedelta(minutes=tz_offset)).replace(tzinfo=UTC))
+    return cuts
+
+
+def _aggregate_slice(engine, unit: str, low: datetime, high: datetime, last: bool, tz: int):
+    with engine.connect() as conn, conn.begin():
+        for statement in STATS_SETTINGS:
+            conn.execute(sa.text(statement))
+        params = {"low": low, "high": high, "tz": tz}
+        return [_Group(*row) for row in conn.execute(SLICE_SQL[unit, last], params)]
+
+
+def _groups(start: datetime, end: datetime, hourly: bool, tz: int, buckets: list) -> list[_Group]:
+    """The aggregated groups of the window, its slices computed concurrently."""
+    slices = STATS_SLICES if len(buckets) >= STATS_SLICES * 2 else 1
+    edges = [start, *_cuts(buckets, hourly, tz, slices), end]
+    unit = "hour" if hourly else "day"
+    engine = db.engine
+    jobs = [
+        (engine, unit, low, high, i == len(edges) - 2, tz)
+        for i, (low, high) in enumerate(itertools.pairwise(edges))
+    ]
+    if len(jobs) == 1:
+        return _aggregate_slice(*jobs[0])
+    with ThreadPoolExecutor(len(jobs) - 1) as pool:
+        others = [pool.submit(_aggregate_slice, *job) for job in jobs[1:]]
+        groups = _aggregate_slice(*jobs[0])
+        for future in others:
+            groups.extend(future.result())
+    return groups
 
 
 def stats(
@@ -237,70 +250,65 @@ def stats(
 ) -> dict:
     start, end = window(period, now)
     hourly = granularity == "hourly"
-    params = {
-        "step": "1 hour" if hourly else "1 day",
-        "tz": int(tz_offset),
-        "start": start,
-        "end": end,
-        "unnamed": UNNAMED,
-    }
-    for statement in STATS_SETTINGS:
-        db.session.execute(sa.text(statement))
-    sql = STATS_SQL["hour" if hourly else "day"]
-    rows = [_Row(*r) for r in db.session.execute(sql, params)]
+    tz = int(tz_offset)
+    buckets = _series(start, end, hourly, tz)
+    costs_by_source = dict.fromkeys(BUCKET_KEY.values(), 0.0)
+    per_bucket = {bucket: (_Totals(), dict(costs_by_source)) for bucket in buckets}
+    per_source = {source: _Totals() for source in SOURCES}
+    per_name: dict[tuple[str, str], _Totals] = {}
+    for group in _groups(start, end, hourly, tz, buckets):
+        if group.per_bucket:
+            totals, costs = per_bucket[group.bucket]
+            totals.add(group)
+            costs[BUCKET_KEY[group.source]] += group.cost
+            per_source[group.source].add(group)
+        else:
+            key = (group.source, UNNAMED if group.name is None else group.name)
+            per_name.setdefault(key, _Totals()).add(group)
+    total = _Totals()
+    for totals in per_source.values():
+        total.calls += totals.calls
+        total.cost += totals.cost
+        total.input_tokens += totals.input_tokens
+        total.output_tokens += totals.output_tokens
     date_format = "%Y-%m-%dT%H:00" if hourly else "%Y-%m-%d"
-
-    buckets = [
-        {
-            "date": r.bucket.strftime(date_format),
-            "chat": r.chat,
-            "agent": r.agent,
-            "memory": r.memory,
-            "totalCost": r.cost,
-            "inputTokens": int(r.input_tokens),
-            "outputTokens": int(r.output_tokens),
-            "calls": int(r.calls),
-        }
-        for r in rows
-        if r.kind == "bucket"
-    ]
-    per_source = {r.source: r for r in rows if r.kind == "source"}
-    by_source = [
-        {
-            "source": source,
-            "cost": per_source[source].cost if source in per_source else 0.0,
-            "calls": int(per_source[source].calls) if source in per_source else 0,
-            "tokens": (
-                int(per_source[source].input_tokens + per_source[source].output_tokens)
-                if source in per_source
-                else 0
-            ),
-        }
-        for source in SOURCES
-    ]
-    top = [
-        {
-            "name": r.name,
-            "source": r.source,
-            "cost": r.cost,
-            "calls": int(r.calls),
-            "tokens": int(r.input_tokens + r.output_tokens),
-        }
-        for r in rows
-        if r.kind == "consumer"
-    ]
-    total = next((r for r in rows if r.kind == "total"), None)
-    calls = int(total.calls) if total else 0
-    cost = total.cost if total else 0.0
+    top = sorted(per_name.items(), key=lambda item: (-item[1].cost, -item[1].calls, item[0]))
     return {
-        "totalCostUsd": cost,
-        "totalInputTokens": int(total.input_tokens) if total else 0,
-        "totalOutputTokens": int(total.output_tokens) if total else 0,
-        "totalCalls": calls,
-        "avgCostPerCall": cost / calls if calls else 0,
-        "dailyUsage": buckets,
-        "bySource": by_source,
-        "topConsumers": top,
+        "totalCostUsd": total.cost,
+        "totalInputTokens": total.input_tokens,
+        "totalOutputTokens": total.output_tokens,
+        "totalCalls": total.calls,
+        "avgCostPerCall": total.cost / total.calls if total.calls else 0,
+        "dailyUsage": [
+            {
+                "date": bucket.strftime(date_format),
+                **costs,
+                "totalCost": totals.cost,
+                "inputTokens": totals.input_tokens,
+                "outputTokens": totals.output_tokens,
+                "calls": totals.calls,
+            }
+            for bucket, (totals, costs) in per_bucket.items()
+        ],
+        "bySource": [
+            {
+                "source": source,
+                "cost": totals.cost,
+                "calls": totals.calls,
+                "tokens": totals.input_tokens + totals.output_tokens,
+            }
+            for source, totals in per_source.items()
+        ],
+        "topConsumers": [
+            {
+                "name": name,
+                "source": source,
+                "cost": totals.cost,
+                "calls": totals.calls,
+                "tokens": totals.input_tokens + totals.output_tokens,
+            }
+            for (source, name), totals in top[:10]
+        ],
     }
 
 

@@ -206,6 +206,70 @@ def test_buckets_follow_the_callers_time_zone(app, ctx):
     assert half_hour[-1]["date"] == "2026-03-10T18:00"
 
 
+@pytest.mark.parametrize("granularity,period", [("daily", "30d"), ("hourly", "24h")])
+@pytest.mark.parametrize("tz_offset", [0, 300, -330])
+def test_slices_add_up_to_one_scan(app, ctx, monkeypatch, granularity, period, tz_offset):
+    """The window is aggregated in slices at once: any number of them gives the same answer,
+    rows on a cut included, and a consumer seen in several slices is one entry."""
+    now = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
+    span = PERIODS_FOR_TEST[period]
+    rows = [
+        TokenUsage(
+            id=uuid.uuid4(),
+            source=("chat", "agent", "memory_extraction")[i % 3],
+            source_name=None if i % 7 == 0 else f"name-{i % 5}",
+            input_tokens=i,
+            output_tokens=2 * i,
+            cost_usd=0.25 * (i % 4),
+            created_at=now - span * (i / 97),
+        )
+        for i in range(97)
+    ]
+    # rows exactly on every whole local hour and midnight, where a cut can fall
+    for hours in range(int(span.total_seconds() // 3600)):
+        local_edge = (now - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+        rows.append(
+            TokenUsage(
+                id=uuid.uuid4(),
+                source="chat",
+                source_name="edge",
+                input_tokens=1,
+                output_tokens=1,
+                cost_usd=1.0,
+                created_at=local_edge + timedelta(minutes=tz_offset % 60),
+            )
+        )
+    db.session.add_all(rows)
+    db.session.commit()
+
+    answers = []
+    for slices in (1, 2, 3):
+        monkeypatch.setattr(usage, "STATS_SLICES", slices)
+        answers.append(usage.stats(period, granularity, tz_offset, now=now))
+    one, *others = answers
+    assert one["totalCalls"] == len(rows)
+    for other in others:
+        assert _same(other, one)
+
+
+PERIODS_FOR_TEST = {"30d": timedelta(days=30), "24h": timedelta(hours=24)}
+
+
+def _same(a, b) -> bool:
+    """Deep equality with floats compared approximately."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        return all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        assert len(a) == len(b)
+        return all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        assert a == pytest.approx(b)
+        return True
+    assert a == b
+    return True
+
+
 def test_record_writes_a_ledger_row(app, ctx):
     row = usage.record("agent", "abc", "Digest", 10, 5, 0.01, 1500, 3)
     db.session.commit()
