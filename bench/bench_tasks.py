@@ -1,9 +1,12 @@
 """GET /api/tasks under load, against a bare endpoint running the same SQL through psycopg.
 
     python bench/gen_tasks.py            # once: 1,000,000 tasks in cognova_bench
-    python bench/bench_tasks.py [--seconds 20] [--clients 20]
+    python bench/bench_tasks.py [--seconds 20] [--clients 20] [--python-clients]
 
-Both servers run under gunicorn with the same worker settings. The queries combine a status
+Both servers run under gunicorn with the same worker settings. The clients are ApacheBench
+(one ``ab -k -c 1`` per client) when installed, else Python threads; the server's CPU time per
+request (gunicorn master and workers, from /proc) and the load average are printed beside
+each figure. The queries combine a status
 filter, a tag filter and a search term (``limit=50``), rotating over several combinations.
 The SQL of the bare endpoint is compiled from the very statements ``services.tasks`` builds,
 so the difference between the two is the cost of the framework: authentication, validation,
@@ -17,6 +20,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -52,7 +56,7 @@ def query_strings() -> list[str]:
 
 
 def compile_sql(database_url: str, path: Path) -> None:
-    """Write {query string: [(sql, params) for count and page]} from services.tasks."""
+    """Write {query string: [(sql, params) of the page]} from services.tasks."""
     from cognova import create_app
     from cognova.config import Config
     from cognova.extensions import db
@@ -68,22 +72,14 @@ def compile_sql(database_url: str, path: Path) -> None:
 
             raw = {k: v if k in ("status", "tag") else v[0] for k, v in parse_qs(qs).items()}
             params = TaskQuery.model_validate(raw)
-            import sqlalchemy as sa
-
-            # the statement list_tasks runs when a tag or search filter is present
-            page = (
-                tasks.filtered(params, tasks.joined())
-                .order_by(*tasks.ordering(params.sort, params.order))
-                .limit(params.limit)
-                .offset(0)
-                .add_columns(sa.func.count().over())
-            )
-            statements = []
-            for stmt in (page,):
-                compiled = stmt.compile(
-                    dialect=dialect, compile_kwargs={"render_postcompile": True}
-                )
-                statements.append((str(compiled), dict(compiled.params)))
+            # the statement list_tasks runs when a tag or search filter is present, built
+            # afresh so the values rendered into it (the status) are this query's
+            tasks._PAGE_STATEMENTS.clear()
+            page, values = tasks.page_statement(params)
+            compiled = page.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            bound = {**compiled.params}
+            bound.update({k: v for k, v in values.items() if k in bound})
+            statements = [(str(compiled), bound)]
             out[qs] = statements
     path.write_text(json.dumps(out, default=str))
 
@@ -107,9 +103,9 @@ def bare_app(environ, start_response):
         cur.execute(page_sql, page_params)
         names = [d.name for d in cur.description]
         rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    total = rows[0].pop(names[-1]) if rows else 0
-    for row in rows[1:]:
-        row.pop(names[-1])
+    total = rows[0]["total"] if rows else 0
+    for row in rows:
+        del row["total"]
     body = json.dumps({"data": rows, "total": total}, default=str).encode()
     start_response(
         "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -147,6 +143,25 @@ def gunicorn(target: str, port: int, env: dict, workers: int, threads: int) -> s
 # ------------------------------------------------------------------ load
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of *pid* and its child processes (the gunicorn workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _client_process(args) -> list[tuple[float, float]]:
     port, path, qs_list, threads, seconds, headers = args
     results: list[tuple[float, float]] = []
@@ -178,7 +193,7 @@ def _client_process(args) -> list[tuple[float, float]]:
     return results
 
 
-def load(port: int, path: str, clients: int, seconds: float, headers: dict, warmup: float):
+def load(port, path, clients, seconds, headers, warmup, server_pid, cpu_out):
     processes = 4 if clients % 4 == 0 else 1
     per = clients // processes
     qs_list = query_strings()
@@ -186,15 +201,60 @@ def load(port: int, path: str, clients: int, seconds: float, headers: dict, warm
         pool.map(
             _client_process, [(port, path, qs_list, per, warmup, headers)] * processes
         )  # warm caches and connections
-        started = time.monotonic()
+        started, cpu = time.monotonic(), process_cpu(server_pid)
         parts = pool.map(
             _client_process, [(port, path, qs_list, per, seconds, headers)] * processes
         )
         elapsed = time.monotonic() - started
+        cpu_out.append(process_cpu(server_pid) - cpu)
     latencies = sorted(lat for part in parts for _, lat in part)
     return {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def ab_load(port, path, clients, seconds, headers, warmup, server_pid, cpu_out):
+    """The same closed loop with ApacheBench: one ``ab -k -c 1`` per client, each on one of
+    the query strings in turn, so the load generator takes little CPU from the servers."""
+    qs_list = query_strings()
+    header_args = [arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")]
+    folder = Path(tempfile.mkdtemp(prefix="cognova-bench-ab-"))
+
+    def run(span: float, record: bool) -> list[subprocess.Popen]:
+        procs = []
+        for n in range(clients):
+            url = f"http://127.0.0.1:{port}{path}?{qs_list[n % len(qs_list)]}"
+            gnuplot = ["-g", str(folder / f"{n}.tsv")] if record else []
+            procs.append(
+                subprocess.Popen(
+                    [
+                        "ab", "-q", "-k", "-c", "1", "-t", str(span), "-n", "10000000",
+                        *gnuplot, *header_args, url,
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+        return procs
+
+    for proc in run(warmup, False):
+        proc.wait()
+    started, cpu = time.monotonic(), process_cpu(server_pid)
+    for proc in run(seconds, True):
+        proc.wait()
+    elapsed = time.monotonic() - started
+    cpu_out.append(process_cpu(server_pid) - cpu)
+    latencies = []
+    for n in range(clients):
+        lines = (folder / f"{n}.tsv").read_text().splitlines()[1:]
+        latencies.extend(float(line.split("\t")[4]) / 1000 for line in lines if line.strip())
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / min(elapsed, seconds),
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
@@ -220,7 +280,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=10)
+    parser.add_argument("--python-clients", action="store_true", help="never use ab")
     args = parser.parse_args()
+    use_ab = shutil.which("ab") is not None and not args.python_clients
 
     sql_path = Path(tempfile.mkdtemp(prefix="cognova-bench-")) / "sql.json"
     compile_sql(args.database, sql_path)
@@ -244,18 +306,26 @@ def main() -> None:
     ):
         server = gunicorn(target, port, env, args.workers, args.threads)
         try:
-            results[name] = load(port, path, args.clients, args.seconds, headers, args.warmup)
+            run = ab_load if use_ab else load
+            cpu: list[float] = []
+            results[name] = run(
+                port, path, args.clients, args.seconds, headers, args.warmup, server.pid, cpu
+            )
+            results[name]["load"] = os.getloadavg()[0]
+            results[name]["cpu"] = cpu[0] * 1000 / max(1, results[name]["requests"])
         finally:
             server.terminate()
             server.wait(10)
     print(
-        f"\n{args.clients} clients, {args.seconds:.0f} s each, gunicorn "
+        f"\n{args.clients} clients ({'ab -k' if use_ab else 'Python threads'}), "
+        f"{args.seconds:.0f} s each, gunicorn "
         f"{args.workers} workers x {args.threads} threads, {os.cpu_count()} CPUs"
     )
     for name, r in results.items():
         print(
             f"{name:>5}: {r['requests']:>6} requests  {r['rps']:7.1f} req/s  "
-            f"p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
+            f"p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
+            f"server CPU {r['cpu']:.2f} ms/request (load average {r['load']:.1f})"
         )
     ratio = results["app"]["rps"] / results["bare"]["rps"]
     app = results["app"]

@@ -30,8 +30,8 @@ def _actor() -> str:
     envelope="paginated",
 )
 def list_tasks(query: TaskQuery):
-    page = tasks.list_tasks(query)
-    return paginated([_json(item) for item in page.items], page.page, page.limit, page.total)
+    page = tasks.list_tasks_json(query)
+    return paginated(page.items, page.page, page.limit, page.total)
 
 
 @bp.endpoint(

@@ -102,6 +102,19 @@ def publish_now(payload: dict) -> None:
         log.warning("could not publish %s/%s", payload["resource"], payload["action"])
 
 
+def publish_many(payloads: list[dict]) -> None:
+    """Publish already-committed events in one round trip (a batch of fired reminders)."""
+    if not payloads:
+        return
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for payload in payloads:
+            pipe.publish(channel(), json.dumps(payload, separators=(",", ":")))
+        pipe.execute()
+    except Exception:
+        log.warning("could not publish %d events", len(payloads))
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_pending(session: Session) -> None:
     pending = session.info.pop(PENDING_KEY, None)
