@@ -66,8 +66,9 @@ class EventCounter:
     def __init__(self):
         self.counts: Counter[str] = Counter()
         self.last = 0.0
-        client = redis.Redis.from_url(REDIS_URL)
-        self.pubsub = client.pubsub()
+        # kept on the instance: a collected client closes its pool, and the subscription with it
+        self.client = redis.Redis.from_url(REDIS_URL)
+        self.pubsub = self.client.pubsub()
         self.pubsub.subscribe(f"{NAMESPACE}:notifications")
         threading.Thread(target=self.run, daemon=True).start()
 
@@ -177,7 +178,8 @@ def main() -> None:
     events_twice = sum(1 for n in events.counts.values() if n > 1)
     print(
         f"\n{len(expected):,} due reminders, {args.clocks} clocks (1 s tick), "
-        f"{args.workers} RQ workers, {os.cpu_count()} CPUs"
+        f"{args.workers} RQ workers, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"  all marked notified after   {all_notified or float('nan'):6.1f} s")
     print(f"  marked notified at the end  {notified(args.database):,}")

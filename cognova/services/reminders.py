@@ -1,11 +1,12 @@
 """Reminders (API.md §6): CRUD, snooze, and firing due reminders exactly once (§6.1).
 
-Firing is claim-then-announce. Each due reminder is claimed with one conditional UPDATE
-(``SET notified = true WHERE id = ? AND notified = false``); only the transaction that changed the
-row goes on, so any number of clocks fire it once. The claimed ids are written to a Redis outbox
-before the commit and removed once their event and webhook job are out; a clock that died between
-the commit and that point leaves them in the outbox, and a later tick finishes the job for the
-rows the database says were claimed (and drops the rest, whose claim never committed).
+Firing is claim-then-announce. Due reminders are claimed a batch at a time by one statement:
+an ``UPDATE ... SET notified = true`` over the due rows picked with ``FOR UPDATE SKIP LOCKED``
+and re-checked for ``notified = false``; only the transaction that changed a row goes on, so
+any number of clocks fire each reminder once. The claimed ids are written to a Redis outbox
+before the commit and removed once their events and webhook jobs are out; a clock that died
+between the commit and that point leaves them in the outbox, and a later tick finishes the job
+for the rows the database says were claimed (and drops the rest, whose claim never committed).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from cognova.schemas.reminders import (
 )
 from cognova.services import query
 from cognova.services.errors import Invalid, NotFound, field_error
-from cognova.services.notifications import notify
+from cognova.services.notifications import build_event, notify, publish_many
 
 log = logging.getLogger(__name__)
 
@@ -205,37 +206,57 @@ class Fired:
         }
 
 
-def due_ids(now: datetime, limit: int = BATCH) -> list[uuid.UUID]:
-    """Due, unsent reminders whose task (if any) is not soft-deleted."""
-    stmt = (
+def _due(now: datetime, limit: int) -> sa.Select:
+    """Due, unsent reminders whose task (if any) is not soft-deleted, oldest first."""
+    # NOT EXISTS over the (few) deleted tasks, served by ix_tasks_deleted, rather than a join
+    # to every task; ``NOT notified`` lets ix_reminders_pending serve the rest
+    deleted_task = sa.exists().where(Task.id == Reminder.task_id, Task.deleted_at.is_not(None))
+    return (
         sa.select(Reminder.id)
-        .outerjoin(Task, Task.id == Reminder.task_id)
-        .where(
-            Reminder.remind_at <= now,
-            Reminder.notified.is_(False),
-            Task.deleted_at.is_(None),
-        )
+        .where(Reminder.remind_at <= now, sa.not_(Reminder.notified), ~deleted_task)
         .order_by(Reminder.remind_at, Reminder.id)
         .limit(limit)
     )
-    return list(db.session.scalars(stmt))
 
 
-def claim(reminder_id: uuid.UUID) -> Fired | None:
-    """Mark one reminder sent; ``None`` when another process already did."""
+def due_ids(now: datetime, limit: int = BATCH) -> list[uuid.UUID]:
+    return list(db.session.scalars(_due(now, limit)))
+
+
+def _claiming(where) -> sa.Update:
     table = Reminder.__table__
     title = sa.select(Task.title).where(Task.id == table.c.task_id).scalar_subquery()
-    row = db.session.execute(
+    return (
         sa.update(table)
-        .where(table.c.id == reminder_id, table.c.notified.is_(False))
+        .where(where, sa.not_(table.c.notified))
         .values(notified=True)
         .returning(
             table.c.id, table.c.message, table.c.remind_at, table.c.task_id, title.label("title")
         )
-    ).first()
-    if row is None:
-        return None
-    return Fired(row.id, row.message, row.remind_at, row.task_id, row.title, datetime.now(UTC))
+    )
+
+
+def _fired(rows) -> list[Fired]:
+    at = datetime.now(UTC)
+    return [Fired(r.id, r.message, r.remind_at, r.task_id, r.title, at) for r in rows]
+
+
+def claim(reminder_id: uuid.UUID) -> Fired | None:
+    """Mark one reminder sent; ``None`` when another process already did."""
+    fired = _fired(db.session.execute(_claiming(Reminder.__table__.c.id == reminder_id)))
+    return fired[0] if fired else None
+
+
+def claim_due(now: datetime, limit: int = BATCH) -> list[Fired]:
+    """Mark up to *limit* due reminders sent in one statement; returns those this call claimed.
+
+    Rows another transaction holds are skipped (it is claiming them), and the outer
+    ``notified = false`` re-check drops any row that was claimed and committed meanwhile.
+    """
+    due = _due(now, limit).with_for_update(of=Reminder, skip_locked=True).scalar_subquery()
+    fired = _fired(db.session.execute(_claiming(Reminder.__table__.c.id.in_(due))))
+    fired.sort(key=lambda f: (f.remind_at, f.id))
+    return fired
 
 
 def _outbox() -> str:
@@ -253,21 +274,16 @@ def fire_due(deliver: Deliver, *, now: datetime | None = None, batch: int = BATC
     recover_outbox(deliver)
     fired_total = 0
     now = now or datetime.now(UTC)
-    seen: set[uuid.UUID] = set()
     while True:
-        ids = [i for i in due_ids(now, batch) if i not in seen]
-        if not ids:
+        fired = claim_due(now, batch)
+        if not fired:
             break
-        seen.update(ids)
-        fired = [f for f in (claim(i) for i in ids) if f is not None]
-        for item in fired:
-            notify("reminder", "complete", item.id, item.message)
-        if fired:
-            redis_client().zadd(_outbox(), {str(f.id): time.time() for f in fired})
+        redis_client().zadd(_outbox(), {str(f.id): time.time() for f in fired})
         db.session.commit()
-        if fired:
-            deliver(fired)
-            redis_client().zrem(_outbox(), *[str(f.id) for f in fired])
+        # published after the commit, like notify(), but in one round trip for the batch
+        publish_many([build_event("reminder", "complete", f.id, f.message) for f in fired])
+        deliver(fired)
+        redis_client().zrem(_outbox(), *[str(f.id) for f in fired])
         fired_total += len(fired)
     return fired_total
 

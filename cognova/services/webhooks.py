@@ -1,10 +1,12 @@
 """Webhook delivery of fired reminders (API.md §6.1).
 
-A POST of the JSON payload with ``X-Cognova-Event``; a network error, a 5xx or a 429 is retried
-after 1 s, 5 s and 25 s (``WEBHOOK_RETRY_DELAYS`` in the app config overrides them, for tests);
-any other answer is final. A delivery that ends without a 2xx is logged and pushed, newest first,
-onto the Redis list ``<namespace>:webhooks:failures`` (the last ``FAILURES_KEPT`` entries), where
-``failures()`` reads it; it never undoes ``notified``.
+A POST of the JSON payload with ``X-Cognova-Event``, one per reminder; a network error, a 5xx or
+a 429 is retried after 1 s, 5 s and 25 s (``WEBHOOK_RETRY_DELAYS`` in the app config overrides
+them, for tests); any other answer is final. ``post_many`` delivers a batch: every payload is
+sent (a few at a time, over the shared keep-alive client), then only the ones that failed
+transiently wait for the next delay and are sent again. A delivery that ends without a 2xx is
+logged and pushed, newest first, onto the Redis list ``<namespace>:webhooks:failures`` (the last
+``FAILURES_KEPT`` entries), where ``failures()`` reads it; it never undoes ``notified``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -26,6 +29,8 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (1.0, 5.0, 25.0)
 TIMEOUT_SECONDS = 10.0
 FAILURES_KEPT = 200
+# POSTs of one batch in flight at once
+CONCURRENCY = 8
 EVENT = "reminder.fired"
 
 
@@ -73,34 +78,56 @@ def _retryable(status: int) -> bool:
     return status >= 500 or status == 429
 
 
+def _attempt(url: str, body: bytes, result: Delivery) -> bool:
+    """One POST; records its outcome on *result*. True when it is worth retrying."""
+    headers = {"Content-Type": "application/json", "X-Cognova-Event": EVENT}
+    result.attempts += 1
+    try:
+        response = _client().post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        result.status, result.error = None, f"{type(exc).__name__}: {exc}"
+        result.history.append(result.error)
+        return True
+    result.status, result.error = response.status_code, None
+    result.history.append(str(response.status_code))
+    if response.is_success:
+        result.ok = True
+        return False
+    result.error = f"HTTP {response.status_code}"
+    return _retryable(response.status_code)
+
+
+def post_many(
+    url: str, payloads: list[dict], *, delays: tuple[float, ...] | None = None
+) -> list[Delivery]:
+    """POST each payload to *url*, retrying transient failures; records each final failure.
+
+    Returns one ``Delivery`` per payload, in order.
+    """
+    delays = retry_delays() if delays is None else delays
+    results = [
+        Delivery(url=url, reminder_id=(payload.get("reminder") or {}).get("id"))
+        for payload in payloads
+    ]
+    bodies = [json.dumps(payload, separators=(",", ":")).encode() for payload in payloads]
+    pending = list(range(len(payloads)))
+    with ThreadPoolExecutor(max_workers=max(1, min(CONCURRENCY, len(payloads)))) as pool:
+        for attempt in range(len(delays) + 1):
+            if attempt:
+                time.sleep(delays[attempt - 1])
+            retry = pool.map(lambda i: _attempt(url, bodies[i], results[i]), pending)
+            pending = [i for i, again in zip(pending, list(retry), strict=True) if again]
+            if not pending:
+                break
+    for result in results:
+        if not result.ok:
+            record_failure(result)
+    return results
+
+
 def post(url: str, payload: dict, *, delays: tuple[float, ...] | None = None) -> Delivery:
     """POST *payload* to *url*, retrying transient failures; records a final failure."""
-    delays = retry_delays() if delays is None else delays
-    reminder_id = (payload.get("reminder") or {}).get("id")
-    result = Delivery(url=url, reminder_id=reminder_id)
-    headers = {"Content-Type": "application/json", "X-Cognova-Event": EVENT}
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    client = _client()
-    for attempt in range(len(delays) + 1):
-        if attempt:
-            time.sleep(delays[attempt - 1])
-        result.attempts = attempt + 1
-        try:
-            response = client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            result.status, result.error = None, f"{type(exc).__name__}: {exc}"
-            result.history.append(result.error)
-            continue
-        result.status, result.error = response.status_code, None
-        result.history.append(str(response.status_code))
-        if response.is_success:
-            result.ok = True
-            return result
-        result.error = f"HTTP {response.status_code}"
-        if not _retryable(response.status_code):
-            break
-    record_failure(result)
-    return result
+    return post_many(url, [payload], delays=delays)[0]
 
 
 def record_failure(result: Delivery) -> None:

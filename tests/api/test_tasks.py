@@ -444,3 +444,40 @@ def test_events_are_published_after_commit(app, api):
 def test_task_routes_need_authentication(client):
     assert client.get("/api/tasks").status_code == 401
     assert client.get("/api/tasks/tags").status_code == 401
+
+
+def test_list_items_are_exactly_the_task_objects(app, api):
+    """The list serialises its rows directly; each item must equal GET /api/tasks/<id>."""
+    project = make_project(api, name="Home", color="#10b981")
+    gone = make_project(api, name="Old")
+    made = [
+        make_task(
+            api,
+            title="Everything",
+            description="**md**",
+            status="done",
+            priority=3,
+            projectId=project["id"],
+            dueDate="2026-03-01T09:30:00.123456+02:00",
+            tags=["a", "b"],
+        ),
+        make_task(api, title="Bare"),
+        make_task(api, title="Was in a deleted project", projectId=gone["id"]),
+        make_task(api, title="Edited then deleted", tags=["x"]),
+    ]
+    api.delete(f"/api/projects/{gone['id']}")
+    api.put(f"/api/tasks/{made[3]['id']}", json={"priority": 1})
+    api.delete(f"/api/tasks/{made[3]['id']}")
+    with app.app_context():  # a task whose creator is gone
+        db.session.execute(sa.update(Task).where(Task.title == "Bare").values(created_by=None))
+        db.session.commit()
+    for query in ("includeDeleted=true", "includeDeleted=true&search=e", "tag=x&includeDeleted=1"):
+        listed = api.get(f"/api/tasks?{query}").json["data"]
+        assert listed
+        for item in listed:
+            one = api.get(f"/api/tasks/{item['id']}?includeDeleted=true").json["data"]
+            assert item == one
+            assert list(item) == list(one)
+    assert {i["title"] for i in api.get("/api/tasks?includeDeleted=true").json["data"]} == {
+        t["title"] for t in made
+    }

@@ -222,7 +222,7 @@ def test_webhook_is_posted_by_a_worker(app, api, run_jobs):
         loose = add_reminder(api, message="Stretch")
         with app.app_context():
             assert fire_reminders() == 2
-            assert queue("default").count == 2
+            assert queue("default").count == 1  # one delivery job per batch
         run_jobs(["default"])
         bodies = {r["body"]["reminder"]["id"]: r for r in hook.requests}
         assert set(bodies) == {reminder["id"], loose["id"]}
@@ -240,6 +240,40 @@ def test_webhook_is_posted_by_a_worker(app, api, run_jobs):
         assert bodies[loose["id"]]["body"]["task"] is None
     finally:
         hook.close()
+
+
+def test_many_fired_reminders_are_delivered_by_batch_jobs_once_each(app, api, run_jobs):
+    from cognova.jobs.reminders import WEBHOOK_BATCH
+
+    hook = Hook()
+    try:
+        api.put("/api/settings", json={"notifications": {"webhookUrl": hook.url}})
+        ids = bulk_due(app, 2 * WEBHOOK_BATCH + 7)
+        with app.app_context():
+            assert fire_reminders() == len(ids)
+            assert queue("default").count == 3
+        run_jobs(["default"])
+        sent = [r["body"]["reminder"]["id"] for r in hook.requests]
+        assert sorted(sent) == sorted(str(i) for i in ids)
+    finally:
+        hook.close()
+
+
+def test_claiming_skips_rows_another_clock_holds(app, user):
+    held, free = sorted(bulk_due(app, 2))
+    with app.app_context():
+        other = db.engine.connect()
+        try:
+            other.execute(sa.text("SELECT 1 FROM reminders WHERE id = :i FOR UPDATE"), {"i": held})
+            fired = reminders.claim_due(datetime.now(UTC))
+            assert [f.id for f in fired] == [free]
+            db.session.commit()
+        finally:
+            other.rollback()
+            other.close()
+        assert [f.id for f in reminders.claim_due(datetime.now(UTC))] == [held]
+        db.session.commit()
+        assert reminders.claim_due(datetime.now(UTC)) == []
 
 
 def test_a_failed_webhook_never_undoes_notified(app, api, run_jobs, monkeypatch):

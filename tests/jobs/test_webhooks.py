@@ -12,7 +12,7 @@ import pytest
 from rq.registry import FailedJobRegistry
 
 from cognova.extensions import queue
-from cognova.jobs.reminders import deliver_webhook
+from cognova.jobs.reminders import deliver_webhook, deliver_webhooks
 from cognova.services import webhooks
 
 FAST = (0.05, 0.1, 0.2)
@@ -32,8 +32,10 @@ PAYLOAD = {
 class Hook:
     """A local webhook receiver answering with scripted statuses (the last one repeats)."""
 
-    def __init__(self, statuses=(200,)):
+    def __init__(self, statuses=(200,), by_reminder=None):
         self.statuses = list(statuses)
+        # reminder id -> its own scripted statuses (the last one repeats), for batches
+        self.by_reminder = {k: list(v) for k, v in (by_reminder or {}).items()}
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         hook = self
@@ -47,6 +49,13 @@ class Hook:
                     )
                     index = len(hook.requests) - 1
                     status = hook.statuses[min(index, len(hook.statuses) - 1)]
+                    scripted = hook.by_reminder.get(json.loads(body)["reminder"]["id"])
+                    if scripted is not None:
+                        seen = sum(
+                            r["body"]["reminder"] == json.loads(body)["reminder"]
+                            for r in hook.requests
+                        )
+                        status = scripted[min(seen - 1, len(scripted) - 1)]
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -68,8 +77,8 @@ class Hook:
 def hook_server():
     servers = []
 
-    def start(statuses=(200,)):
-        server = Hook(statuses)
+    def start(statuses=(200,), by_reminder=None):
+        server = Hook(statuses, by_reminder)
         servers.append(server)
         return server
 
@@ -148,6 +157,48 @@ def test_network_errors_are_retried(app, ctx, fast_retries, run_jobs):
     assert entry["attempts"] == 4 and entry["status"] is None
     assert "ConnectError" in entry["error"]
     assert job.id in failed_job_ids(app)
+
+
+def payload(n: int) -> dict:
+    rid = f"11111111-1111-4111-8111-{n:012d}"
+    return {**PAYLOAD, "reminder": {**PAYLOAD["reminder"], "id": rid, "message": f"r{n}"}}
+
+
+def test_a_batch_posts_each_reminder_and_retries_only_the_failed_ones(
+    app, ctx, hook_server, fast_retries, run_jobs
+):
+    batch = [payload(n) for n in range(20)]
+    flaky, broken = batch[3]["reminder"]["id"], batch[7]["reminder"]["id"]
+    hook = hook_server(by_reminder={flaky: [503, 429, 200], broken: [500]})
+    job = deliver_webhooks.enqueue(hook.url, batch)
+    run_jobs(["default"])
+    posts: dict[str, list[dict]] = {}
+    for request in hook.requests:
+        posts.setdefault(request["body"]["reminder"]["id"], []).append(request)
+    assert set(posts) == {p["reminder"]["id"] for p in batch}
+    assert {k: len(v) for k, v in posts.items() if len(v) > 1} == {flaky: 3, broken: 4}
+    assert posts[batch[0]["reminder"]["id"]][0]["body"] == batch[0]
+    assert posts[flaky][-1]["headers"]["X-Cognova-Event"] == "reminder.fired"
+    gaps = [b["at"] - a["at"] for a, b in zip(posts[broken], posts[broken][1:], strict=False)]
+    assert [g >= d * 0.9 for g, d in zip(gaps, FAST, strict=True)] == [True] * 3
+    # the one that never succeeded is visible; the job ends failed and names it
+    failures = webhooks.failures()
+    assert [f["reminder_id"] for f in failures] == [broken]
+    assert failures[0]["attempts"] == 4 and failures[0]["history"] == ["500"] * 4
+    assert job.id in failed_job_ids(app)
+    job.refresh()
+    assert broken in (job.latest_result().exc_string or "")
+
+
+def test_a_batch_that_all_succeeds_finishes(ctx, hook_server, fast_retries, run_jobs):
+    hook = hook_server()
+    job = deliver_webhooks.enqueue(hook.url, [payload(n) for n in range(5)])
+    run_jobs(["default"])
+    assert len(hook.requests) == 5
+    job.refresh()
+    assert job.get_status() == "finished"
+    assert job.return_value() == {"delivered": 5, "attempts": 5}
+    assert webhooks.failures() == []
 
 
 def test_default_schedule_is_1_5_25_seconds(ctx):
