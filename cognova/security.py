@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
+from flask.sessions import SessionInterface
 from flask_login import current_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from cognova.api.errors import ApiError
 from cognova.api.spec import PUBLIC_ATTR
 from cognova.api.validation import body_limit
-from cognova.extensions import login_manager
+from cognova.extensions import db, login_manager
 from cognova.models import Session, User
 from cognova.services import auth as auth_service
 
@@ -31,13 +32,35 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 @dataclass
 class Auth:
-    user: User | None = None
     method: str | None = None  # "session" | "token"
     session: Session | None = None
     token_header: bool = False
     token_error: str | None = None
     clear_cookie: bool = False
     refresh_cookie: bool = False
+    # Token requests know only the user's id until something asks for ``user``: most token
+    # traffic (hook events) never needs the row, so it is read from PostgreSQL on demand.
+    user_id: str | None = None
+    _user: User | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def user(self) -> User | None:
+        if self._user is None and self.user_id is not None:
+            self._user = db.session.get(User, self.user_id)
+            if self._user is None:  # removed since its id was remembered: look again
+                auth_service.forget_token_user()
+                self._user = auth_service.token_user()
+                if self._user is None:
+                    raise ApiError(401, "No user exists yet")
+                self.user_id = self._user.id
+        return self._user
+
+    def sign_in(self, user: User, method: str) -> None:
+        self._user, self.user_id, self.method = user, user.id, method
 
 
 # ------------------------------------------------------------------ cookies
@@ -110,11 +133,11 @@ def resolve() -> Auth:
     if token is not None:
         auth.token_header = True
         if auth_service.tokens_equal(token, current_app.config["API_TOKEN"]):
-            user = auth_service.token_user()
-            if user is None:
+            user_id = auth_service.token_user_id()
+            if user_id is None:
                 auth.token_error = "No user exists yet"
             else:
-                auth.user, auth.method = user, "token"
+                auth.user_id, auth.method = user_id, "token"
         return auth
     raw = request.cookies.get(COOKIE_NAME)
     if raw:
@@ -123,7 +146,8 @@ def resolve() -> Auth:
         if found is None:
             auth.clear_cookie = True
         else:
-            auth.user, auth.method, auth.session = found.user, "session", found.session
+            auth.sign_in(found.user, "session")
+            auth.session = found.session
             auth.refresh_cookie = found.refreshed
     return auth
 
@@ -206,7 +230,7 @@ def guard():
     if is_public():
         return None
     auth = resolve()
-    if auth.user is None:
+    if not auth.signed_in:
         raise ApiError(401, auth.token_error or "Authentication required")
     check_csrf(auth)
     return None
@@ -227,7 +251,21 @@ def _cookies_set(response: Response) -> set[str]:
     return {h.split("=", 1)[0] for h in response.headers.getlist("Set-Cookie")}
 
 
+class NoFlaskSession(SessionInterface):
+    """Sign-in sessions are Cognova's own (a row and the signed cookie above); Flask's cookie
+    session is never used, so no request pays for opening one (Flask hands views a null
+    session instead)."""
+
+    def open_session(self, app, request):
+        return None
+
+    def save_session(self, app, session, response):
+        return None
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = NoFlaskSession()
+
     @login_manager.request_loader
     def load_user_from_request(_request):
         return resolve().user

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from cognova import boot, create_app
 from cognova.config import Config
 from cognova.extensions import db
+from cognova.services import auth as auth_service
 
 # The Anthropic API double and a chat worker thread as fixtures (double, ai, chat_worker).
 pytest_plugins = ("tests.fakes.chat_support",)
@@ -120,6 +121,7 @@ def _clean_state(request, app):
         db.session.remove()
         with db.engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {TABLES} CASCADE"))
+        auth_service.forget_token_user()
         client = redis_lib.Redis.from_url(app.config["REDIS_URL"])
         ns = app.config["REDIS_NAMESPACE"]
         for pattern in (f"{ns}*", f"rq:*{ns}*", f"LIMITS:*{ns}*"):

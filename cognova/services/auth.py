@@ -9,11 +9,13 @@ import hashlib
 import hmac
 import secrets
 import string
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from cognova.extensions import db
 from cognova.models import Account, Session, User
@@ -82,6 +84,32 @@ def find_user_by_email(email: str) -> User | None:
 def token_user() -> User | None:
     """The user API-token requests act as: the earliest created (API.md §2.2)."""
     return db.session.scalar(sa.select(User).order_by(User.created_at, User.id).limit(1))
+
+
+TOKEN_USER_TTL = 60.0
+_TOKEN_USER_KEY = "cognova.token_user"
+
+
+def token_user_id() -> str | None:
+    """The id of ``token_user()``, remembered by this process for ``TOKEN_USER_TTL`` seconds.
+
+    The earliest user stays the earliest (users are never deleted, and later ones sort after
+    it), so nothing written through the app can make the remembered id wrong, and "no user
+    yet" is never remembered. The expiry bounds how long a row removed by hand keeps being
+    trusted; ``forget_token_user`` drops the id at once (``Auth.user`` calls it when the row
+    is gone).
+    """
+    held = current_app.extensions.get(_TOKEN_USER_KEY)
+    if held is not None and held[1] > time.monotonic():
+        return held[0]
+    user_id = db.session.scalar(sa.select(User.id).order_by(User.created_at, User.id).limit(1))
+    if user_id is not None:
+        current_app.extensions[_TOKEN_USER_KEY] = (user_id, time.monotonic() + TOKEN_USER_TTL)
+    return user_id
+
+
+def forget_token_user() -> None:
+    current_app.extensions.pop(_TOKEN_USER_KEY, None)
 
 
 def credential_account(user_id: str) -> Account | None:
