@@ -7,7 +7,6 @@ from flask import current_app, jsonify
 from cognova.api.errors import ApiError
 from cognova.api.spec import ApiBlueprint, ok
 from cognova.api.validation import json_body, validate
-from cognova.extensions import db
 from cognova.schemas.hooks import (
     ClaudeHookInput,
     ClaudeHookOutput,
@@ -46,7 +45,6 @@ def create_hook_event(body: HookEventIn):
         duration_ms=body.duration_ms,
         hook_script=body.hook_script,
     )
-    db.session.commit()
     return ok(data, 201)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cognova.extensions import db, redis_client, redis_key
+from cognova.extensions import redis_client, redis_key
 from cognova.schemas.hooks import EVENT_TYPES, MAX_EVENT_DATA, serialise_event_data
 from cognova.services import hooks, memory
 from cognova.services.errors import ServiceError
@@ -97,7 +97,6 @@ def handle(payload: dict) -> dict:
             tool_name=_text(payload.get("tool_name"), 255),
             event_data_json=_event_data(payload),
         )
-        db.session.commit()
     if name in EXTRACT_ON:
         _queue_extraction(payload)
     if name == "SessionStart":

@@ -1,22 +1,27 @@
 """Claude Code hook analytics (API.md §13): ingestion, the event list and the stats.
 
-Ingestion is one INSERT … RETURNING per event and nothing else heavy, so a flood of hook
-events costs the API little; the stats are computed by PostgreSQL in one grouped pass.
+Ingestion is one INSERT … RETURNING per event, in one round trip on a pool of its own, so a
+flood of hook events costs the API little; the stats are computed by PostgreSQL in one grouped
+pass per day, finished days cached in Redis.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from cognova.api.validation import iso_ms
 from cognova.extensions import db, redis_client, redis_key
 from cognova.models import HookEvent
 from cognova.schemas.hooks import EVENT_TYPES, serialise_event_data
-from cognova.services.notifications import notify
+from cognova.services import notifications
+from cognova.services.errors import ServiceError
 
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 COLUMNS = tuple(HookEvent.__table__.c)
@@ -50,6 +55,72 @@ def serialize(row) -> dict:
     }
 
 
+# Ingestion has its own pool of autocommit connections on which commits do not wait for the
+# WAL flush (analytics rows may lose their last few hundred milliseconds in a crash): the
+# INSERT is one round trip and nothing else, and a flood of events cannot take the connections
+# the rest of the API needs. The pool is fixed: a flood queues for a connection (each is held
+# for one round trip) instead of opening and closing PostgreSQL backends.
+INGEST_POOL = {"pool_size": 8, "max_overflow": 0, "pool_timeout": 10}
+FIELDS = tuple(c.name for c in HookEvent.__table__.c if c.name != "created_at")
+# Plain SQL on the driver: every value but the arrival time is known here, so only that comes
+# back, and nothing is compiled per event. The id is chosen here too (see ``_insert``).
+INSERT_SQL = (
+    f"INSERT INTO hook_events ({', '.join(FIELDS)}) "
+    f"VALUES ({', '.join(f'%({name})s' for name in FIELDS)}) "
+    "ON CONFLICT (id) DO NOTHING RETURNING created_at"
+)
+_engine_lock = threading.Lock()
+
+
+def ingest_engine() -> sa.Engine:
+    """This process's ingestion engine (made on first use; a forked child makes its own)."""
+    app = current_app._get_current_object()
+    held = app.extensions.get("cognova.hooks_engine")
+    if held is not None and held[0] == os.getpid():
+        return held[1]
+    with _engine_lock:
+        held = app.extensions.get("cognova.hooks_engine")
+        if held is not None and held[0] == os.getpid():
+            return held[1]
+        if held is not None:
+            held[1].dispose(close=False)  # the parent's connections stay the parent's
+        url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        connect_args = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args") or {})
+        given = url.query.get("options") or ()
+        given = [given] if isinstance(given, str) else list(given)
+        connect_args["options"] = " ".join([*given, "-c synchronous_commit=off"])
+        engine = sa.create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            connect_args=connect_args,
+            **INGEST_POOL,
+        )
+        app.extensions["cognova.hooks_engine"] = (os.getpid(), engine)
+        return engine
+
+
+def _insert(values: dict) -> datetime:
+    """Store one row on the ingestion pool; its ``created_at``. No ping before use: a
+    connection found dead (the server restarted while it sat in the pool) is dropped and the
+    insert sent once more, and as the id is chosen here, a first attempt that did reach the
+    table is found rather than stored twice."""
+    for attempt in (1, 2):
+        try:
+            with ingest_engine().connect() as conn:
+                created = conn.exec_driver_sql(INSERT_SQL, values).scalar()
+                if created is None:
+                    created = conn.execute(
+                        sa.select(HookEvent.created_at).where(HookEvent.id == values["id"])
+                    ).scalar_one()
+                return created
+        except sa.exc.DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+        except sa.exc.TimeoutError:
+            raise ServiceError("Database unavailable", status=503) from None
+    raise AssertionError("unreachable")
+
+
 def record(
     event_type: str,
     *,
@@ -64,36 +135,52 @@ def record(
     duration_ms: int | None = None,
     hook_script: str | None = None,
     event_data_json: str | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> dict:
-    """Insert one hook event and queue its ``hook/create`` event; the caller commits."""
+    """Store one hook event (committed at once, outside the caller's transaction), publish
+    its ``hook/create`` event, and return it as the API shows it.
+
+    ``event_data`` is any JSON value; ``event_data_json`` is the stored text when the caller
+    has it already (it is then returned parsed, or raw if it is not JSON)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown hook event type {event_type!r}")
-    if event_data_json is None and event_data is not None:
-        event_data_json = serialise_event_data(event_data)
-    # Analytics rows may lose their last few hundred milliseconds in a crash; not waiting for
-    # the WAL flush on every event is what lets a flood of them through.
-    db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    row = db.session.execute(
-        sa.insert(HookEvent)
-        .values(
-            id=uuid.uuid4(),
-            event_type=event_type,
-            session_id=session_id,
-            project_dir=project_dir,
-            tool_name=tool_name,
-            tool_matcher=tool_matcher,
-            event_data=event_data_json,
-            exit_code=exit_code,
-            blocked=bool(blocked),
-            block_reason=block_reason,
-            duration_ms=duration_ms,
-            hook_script=hook_script,
-        )
-        .returning(*COLUMNS)
-    ).one()
+    if event_data_json is None:
+        if event_data is not None:
+            event_data_json = serialise_event_data(event_data)
+    else:
+        event_data = parse_event_data(event_data_json)
+    values = {
+        "id": event_id or uuid.uuid4(),
+        "event_type": event_type,
+        "session_id": session_id,
+        "project_dir": project_dir,
+        "tool_name": tool_name,
+        "tool_matcher": tool_matcher,
+        "event_data": event_data_json,
+        "exit_code": exit_code,
+        "blocked": bool(blocked),
+        "block_reason": block_reason,
+        "duration_ms": duration_ms,
+        "hook_script": hook_script,
+    }
+    created_at = _insert(values)
     name = f"{event_type} {tool_name}" if tool_name else event_type
-    notify("hook", "create", row.id, name)
-    return serialize(row)
+    notifications.publish_now(notifications.build_event("hook", "create", values["id"], name))
+    return {
+        "id": str(values["id"]),
+        "eventType": event_type,
+        "sessionId": session_id,
+        "projectDir": project_dir,
+        "toolName": tool_name,
+        "toolMatcher": tool_matcher,
+        "blockReason": block_reason,
+        "hookScript": hook_script,
+        "eventData": event_data,
+        "exitCode": exit_code,
+        "durationMs": duration_ms,
+        "blocked": bool(blocked),
+        "createdAt": iso_ms(created_at),
+    }
 
 
 def list_events(

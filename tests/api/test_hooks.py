@@ -495,3 +495,105 @@ def test_native_hook_is_in_the_openapi_document(client):
     operation = spec["paths"]["/api/hooks/claude"]["post"]
     assert operation["security"] == []
     assert "hook_event_name" in json.dumps(spec["components"]["schemas"]["ClaudeHookInput"])
+
+
+# ------------------------------------------------------------------ ingestion path
+
+
+def test_a_posted_event_is_listed_at_once_exactly_as_returned(api):
+    created = post_event(
+        api,
+        eventType="PostToolUse",
+        sessionId="s1",
+        toolName="Bash",
+        eventData={"tool_input": {"command": "ls"}, "n": 1.5, "ok": True},
+        exitCode=0,
+        durationMs=7,
+    )
+    assert api.get("/api/hooks/events").json["data"] == [created]
+
+
+def test_ingestion_uses_its_own_connections_not_the_request_session(app, api):
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        main_engine = db.engine
+    post_event(api, eventType="SessionStart")  # the token user is looked up once
+    sa.event.listen(main_engine, "before_cursor_execute", seen)
+    try:
+        post_event(api, eventType="PreToolUse", toolName="Read")
+    finally:
+        sa.event.remove(main_engine, "before_cursor_execute", seen)
+    assert statements == []
+
+
+def test_ingestion_connections_commit_without_waiting_for_the_flush(app):
+    from cognova.services import hooks
+
+    with app.app_context(), hooks.ingest_engine().connect() as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
+        assert conn.connection.driver_connection.autocommit is True
+
+
+def test_ingestion_survives_connections_closed_by_the_server(app, api):
+    from cognova.services import hooks
+
+    post_event(api, eventType="SessionStart")
+    with app.app_context():
+        with hooks.ingest_engine().connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with db.engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    data = post_event(api, eventType="SessionEnd")
+    assert api.get("/api/hooks/events").json["data"][0]["id"] == data["id"]
+
+
+def test_an_insert_sent_twice_is_stored_once(app):
+    from cognova.services import hooks
+
+    ident = uuid.uuid4()
+    with app.app_context():
+        first = hooks.record("PreToolUse", tool_name="Bash", event_id=ident)
+        again = hooks.record("PreToolUse", tool_name="Bash", event_id=ident)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(HookEvent)) == 1
+    assert again == first
+
+
+def test_a_forked_process_makes_its_own_ingestion_engine(app, monkeypatch):
+    import os
+
+    from cognova.services import hooks
+
+    with app.app_context():
+        parent = hooks.ingest_engine()
+        assert hooks.ingest_engine() is parent
+        real_pid = os.getpid()
+        monkeypatch.setattr(hooks.os, "getpid", lambda: real_pid + 1)
+        child = hooks.ingest_engine()
+        assert child is not parent
+        assert hooks.ingest_engine() is child
+        monkeypatch.undo()
+        assert hooks.ingest_engine() is not child  # back in "the parent": made afresh
+
+
+def test_a_flood_waits_for_the_ingestion_pool_and_times_out_as_503(app, api, monkeypatch):
+    from cognova.services import hooks
+
+    post_event(api, eventType="SessionStart")
+    with app.app_context():
+        app.extensions.pop("cognova.hooks_engine")[1].dispose()
+        monkeypatch.setitem(hooks.INGEST_POOL, "pool_size", 1)
+        monkeypatch.setitem(hooks.INGEST_POOL, "pool_timeout", 0.2)
+        engine = hooks.ingest_engine()
+        try:
+            with engine.connect():
+                response = api.post("/api/hooks/events", json={"eventType": "SessionEnd"})
+                assert response.status_code == 503
+                assert response.json["message"] == "Database unavailable"
+            post_event(api, eventType="SessionEnd")
+        finally:
+            app.extensions.pop("cognova.hooks_engine")[1].dispose()
