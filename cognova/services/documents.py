@@ -149,10 +149,23 @@ def list_documents(
     stmt = stmt.order_by(
         sa.func.coalesce(Document.modified_at, Document.created_at).desc(), Document.path.asc()
     )
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-    )
-    pairs = db.session.execute(stmt.limit(limit).offset((page - 1) * limit)).all()
+    searching = search_text is not None and bool(search_text.strip())
+    total = None
+    if searching:
+        # The content match reads every row: count in the same pass as the page.
+        counted = stmt.add_columns(sa.func.count().over().label("total"))
+        found = db.session.execute(counted.limit(limit).offset((page - 1) * limit)).all()
+        pairs = [(doc, null) for doc, null, _ in found]
+        if found:
+            total = found[0].total
+        elif page == 1:
+            total = 0
+    else:
+        pairs = db.session.execute(stmt.limit(limit).offset((page - 1) * limit)).all()
+    if total is None:
+        total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+        )
     projects = project_refs({doc.project_id for doc, _ in pairs})
     items = [serialize(doc, projects.get(doc.project_id), null) for doc, null in pairs]
     return items, total or 0

@@ -53,7 +53,9 @@ def document_filter(text: str):
         Document.title.ilike(pattern, escape="\\"),
         Document.path.ilike(pattern, escape="\\"),
         fts,
-        Document.content.ilike(pattern, escape="\\"),
+        # The same rule as ILIKE, as a literal (``***=``) case-insensitive regular expression:
+        # PostgreSQL matches it without lower-casing a copy of every content first (~2x faster).
+        Document.content.op("~*")(sa.literal("***=" + text, sa.Text)),
     )
 
 

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import psycopg
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -163,9 +164,16 @@ def frontmatter_project(value, project_exists: Callable[[uuid.UUID], bool]) -> u
     return ident if project_exists(ident) else None
 
 
-def derive(rel: str, data: bytes, project_exists: Callable[[uuid.UUID], bool]) -> Facts:
+def derive(
+    rel: str,
+    data: bytes,
+    project_exists: Callable[[uuid.UUID], bool],
+    digest: str | None = None,
+) -> Facts:
+    """What the bytes of one file say (``digest``: their SHA-256 when the caller has it)."""
     file_type = file_type_of(rel)
-    digest = hashlib.sha256(data).hexdigest()
+    if digest is None:
+        digest = hashlib.sha256(data).hexdigest()
     if file_type in MARKDOWN_TYPES:
         # PostgreSQL text cannot hold NUL; markdown is always decoded, so replace it too.
         text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
@@ -560,7 +568,51 @@ def _project_set() -> Callable[[uuid.UUID], bool]:
     return known.__contains__
 
 
+# Columns a new row gets from the sync; the others keep their server defaults.
+COPY_COLUMNS = (
+    "id",
+    "title",
+    "path",
+    "content",
+    "content_hash",
+    "tags",
+    "project_id",
+    "shared",
+    "share_type",
+    "file_type",
+    "mime_type",
+    "created_by",
+    "modified_at",
+    "synced_at",
+)
+COPY_SQL = f"COPY documents ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+
+
 def _insert_rows(engine, inserts: list[dict]) -> list[tuple]:
+    """Insert new rows; returns ``(id, title)`` of those inserted.
+
+    COPY is the cheapest way in (one statement, no per-row round trip or planning, and the
+    least Python per row). A path taken meanwhile by a concurrent write makes the COPY fail as
+    a whole; that batch is then inserted with ``ON CONFLICT (path) DO NOTHING``, so the rows of
+    the paths already present are left as they are.
+    """
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        try:
+            with conn.cursor() as cur, cur.copy(COPY_SQL) as copy:
+                for values in inserts:
+                    copy.write_row([values[c] for c in COPY_COLUMNS])
+            conn.commit()
+            return [(values["id"], values["title"]) for values in inserts]
+        except psycopg.errors.UniqueViolation:
+            conn.rollback()
+    finally:
+        raw.close()
+    return _insert_rows_skipping(engine, inserts)
+
+
+def _insert_rows_skipping(engine, inserts: list[dict]) -> list[tuple]:
     table = Document.__table__
     stmt = (
         pg_insert(table)
@@ -591,7 +643,7 @@ def _write_chunk(chunk, index, live_by_hash, moved_from, exists, actor, report, 
     table = Document.__table__
     for f, data, digest in chunk:
         try:
-            facts = derive(f.rel, data, exists)
+            facts = derive(f.rel, data, exists, digest)
         except Exception:
             log.exception("could not read %s", f.rel)
             report.errors += 1

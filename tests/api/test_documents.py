@@ -435,6 +435,38 @@ def test_search_stems_and_substrings(api, vault):
     assert api.get("/api/documents?search=100%25").json["data"] == []
 
 
+def test_search_pagination_counts_every_match_on_every_page(api, vault):
+    for n in range(5):
+        open_doc(api, vault, f"hit{n}.txt", f"needle {n}")
+    open_doc(api, vault, "miss.txt", "nothing")
+
+    def page(n, q="needle"):
+        response = api.get("/api/documents", query_string={"search": q, "limit": 2, "page": n})
+        assert response.status_code == 200, response.json
+        return len(response.json["data"]), response.json["pagination"]
+
+    assert page(1) == (2, {"page": 1, "limit": 2, "total": 5, "totalPages": 3})
+    assert page(3) == (1, {"page": 3, "limit": 2, "total": 5, "totalPages": 3})
+    assert page(4) == (0, {"page": 4, "limit": 2, "total": 5, "totalPages": 3})
+    assert page(1, "absent") == (0, {"page": 1, "limit": 2, "total": 0, "totalPages": 0})
+    assert page(2, "absent") == (0, {"page": 2, "limit": 2, "total": 0, "totalPages": 0})
+
+
+def test_search_content_is_a_literal_case_insensitive_substring(api, vault):
+    open_doc(api, vault, "price.txt", "Price (USD) is $5.00 [approx], a+b^2 \\d ÉTÉ")
+    open_doc(api, vault, "other.txt", "axb 5x00 aab")
+
+    def found(q):
+        response = api.get("/api/documents", query_string={"search": q})
+        assert response.status_code == 200, response.json
+        return [d["path"] for d in response.json["data"]]
+
+    for q in ("(usd)", "$5.00", "[APPROX]", "a+B^2", "\\D", "été", "IS $5"):
+        assert found(q) == ["price.txt"], q
+    for q in ("5.00x", "a.b", "[ax]b", "(u|x)sd", "a+b^2 \\\\dx"):
+        assert found(q) == [], q
+
+
 # ------------------------------------------------------------------ public
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from cognova.extensions import db
+from cognova.models.documents import Document
 from cognova.services import sync
 
 
@@ -124,6 +127,78 @@ def test_dry_run_writes_nothing(app, api, vault):
         db.session.remove()
     assert report.created == 1
     assert rows(api) == {}
+
+
+def test_bulk_import_keeps_every_byte_and_field(app, api, vault):
+    """New rows go in with COPY: text that COPY would escape must come back unchanged."""
+    project = api.post("/api/projects", json={"name": "P", "color": "#3b82f6"}).json["data"]
+    awkward = 'back\\slash\ttab\r\nline "quoted" {brace} ,comma \\N null-ish é 中文\n'
+    (vault / "dir with space").mkdir()
+    for n in range(sync.BATCH + 3):  # more than one batch
+        (vault / "dir with space" / f"n{n:04d}.md").write_text(
+            f"---\ntitle: 'Tab\tand \\ slash {n}'\ntags: ['a,b', 'q\"t', 'x']\n"
+            f"project: {project['id']}\nshared: true\nshareType: private\n---\n{awkward}{n}",
+            newline="",
+        )
+    (vault / "plain\\name.txt").write_text(awkward, newline="")
+    (vault / "blob.bin").write_bytes(b"\x00\x01\\\t\n")
+    report = full_sync(app)
+    assert report.created == sync.BATCH + 5 and report.errors == 0
+
+    with app.app_context():
+        stored = {
+            d.path: d
+            for d in db.session.scalars(sa.select(Document).where(Document.path.like("dir%")))
+        }
+        db.session.remove()
+    assert len(stored) == sync.BATCH + 3
+    row = stored["dir with space/n0007.md"]
+    assert row.title == "Tab\tand \\ slash 7"
+    assert sorted(row.tags) == ["a,b", 'q"t', "x"]
+    assert str(row.project_id) == project["id"]
+    assert row.shared is True and row.share_type == "private"
+    assert row.content == (vault / "dir with space" / "n0007.md").read_bytes().decode()
+    assert row.content_hash == hashlib.sha256(row.content.encode()).hexdigest()
+    assert row.mime_type == "text/markdown" and row.file_type == "md"
+    found = {
+        p: api.post("/api/documents/by-path", json={"path": p}).json["data"]["document"]
+        for p in ("plain\\name.txt", "blob.bin")
+    }
+    assert found["plain\\name.txt"]["title"] == "plain\\name"
+    assert found["plain\\name.txt"]["kind"] == "text"
+    assert found["blob.bin"]["kind"] == "binary"
+    assert found["blob.bin"]["contentHash"] == hashlib.sha256(b"\x00\x01\\\t\n").hexdigest()
+    body = api.post("/api/documents/by-path", json={"path": "plain\\name.txt"}).json["data"]
+    assert body["body"] == awkward
+    again = full_sync(app)
+    assert again.unchanged == sync.BATCH + 5 and again.created == again.updated == 0
+
+
+def test_bulk_import_skips_a_path_created_meanwhile(app, api, vault, monkeypatch):
+    """A row created by another writer between the walk and the insert wins; the rest of its
+    batch is still inserted and the sync does not fail."""
+    for name in ("a.md", "b.md", "c.md"):
+        (vault / name).write_text(f"# {name}")
+    other = uuid.uuid4()
+    write_chunk = sync._write_chunk
+
+    def racing(*args, **kwargs):
+        inserts = write_chunk(*args, **kwargs)
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(Document.__table__).values(
+                    id=other, path="b.md", title="by the API", file_type="md", content="x"
+                )
+            )
+        return inserts
+
+    monkeypatch.setattr(sync, "_write_chunk", racing)
+    report = full_sync(app)
+    assert report.created == 2 and report.errors == 0
+    found = rows(api)
+    assert set(found) == {"a.md", "b.md", "c.md"}
+    assert found["b.md"]["id"] == str(other) and found["b.md"]["title"] == "by the API"
+    assert found["c.md"]["title"] == "c.md"
 
 
 # ------------------------------------------------------------------ the job
