@@ -106,6 +106,9 @@ class Config:
         # and are how a server notices a client that went away.
         self.SSE_KEEPALIVE_SECONDS = float(env.get("COGNOVA_SSE_KEEPALIVE") or 15)
         self.LOG_LEVEL = env.get("COGNOVA_LOG_LEVEL") or "INFO"
+        # A pooled database connection unused for this many seconds is pinged before it is
+        # handed out (a restart meanwhile is then invisible); busier ones are not.
+        self.DB_PING_IDLE_SECONDS = float(env.get("COGNOVA_DB_PING_IDLE") or 5)
         for key, value in overrides.items():
             setattr(self, key, value)
 
@@ -132,7 +135,9 @@ class Config:
             SECURE_COOKIES=self.secure_cookies,
             SQLALCHEMY_DATABASE_URI=sqlalchemy_url(self.DATABASE_URL or ""),
             SQLALCHEMY_ENGINE_OPTIONS={
-                "pool_pre_ping": True,
+                # Last returned, first reused: under light load the same few connections
+                # stay busy (no ping), the others age and are checked when next needed.
+                "pool_use_lifo": True,
                 "pool_size": 10,
                 "max_overflow": 20,
                 "connect_args": {"connect_timeout": 5},

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import redis as redis_lib
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -43,8 +46,33 @@ def limits_storage_uri(redis_url: str) -> str:
     return redis_url
 
 
+def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Check a pooled connection with a round trip only when it sat unused in the pool for
+    *idle_seconds* or more (a restart of the database while the app was quiet): a busy app
+    sends no ping before its statements. A failed ping drops every connection pooled before it
+    and the checkout goes on with a new one, so the request does not notice."""
+    dialect = engine.dialect
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info["cognova.checked_in"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy) -> None:
+        checked_in = record.info.pop("cognova.checked_in", None)
+        if checked_in is None or time.monotonic() - checked_in < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.InvalidatePoolError(f"idle connection failed its ping: {exc}") from exc
+
+
 def init_app(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_when_idle(engine, app.config["DB_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(app.config["ROOT"] / "migrations"))
     login_manager.init_app(app)
     limiter.init_app(app)
