@@ -2,12 +2,16 @@
 
     python bench/gen_tasks.py            # once: 1,000,000 tasks in cognova_bench
     python bench/bench_tasks.py [--seconds 20] [--clients 20] [--python-clients]
+    python bench/bench_tasks.py --rate 200     # paced: p50/p99 when the server is not saturated
 
 Both servers run under gunicorn with the same worker settings. The clients are ApacheBench
 (one ``ab -k -c 1`` per client) when installed, else Python threads; the server's CPU time per
 request (gunicorn master and workers, from /proc) and the load average are printed beside
-each figure. The queries combine a status
-filter, a tag filter and a search term (``limit=50``), rotating over several combinations.
+each figure. ``--rate R`` replaces the closed loop by an open one: R requests/s in total on
+a fixed schedule over the clients, latency counted from each request's scheduled send time
+(Python clients). ``--access-log`` turns on gunicorn's access log in both servers. The
+queries combine a status filter, a tag filter and a search term (``limit=50``), rotating over
+several combinations.
 The SQL of the bare endpoint is compiled from the very statements ``services.tasks`` builds,
 so the difference between the two is the cost of the framework: authentication, validation,
 the ORM and serialization. Targets: p50 ≤ 20 ms, p99 ≤ 80 ms, requests/s ≥ 0.6 × bare.
@@ -16,6 +20,7 @@ the ORM and serialization. Targets: p50 ≤ 20 ms, p99 ≤ 80 ms, requests/s ≥
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import multiprocessing
@@ -98,6 +103,9 @@ def bare_app(environ, start_response):
     conn = getattr(_local, "conn", None)
     if conn is None:
         conn = _local.conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+    if environ["QUERY_STRING"] not in _sql:  # the start-up probe
+        start_response("404 Not Found", [("Content-Length", "0")])
+        return [b""]
     ((page_sql, page_params),) = _sql[environ["QUERY_STRING"]]
     with conn.cursor() as cur:
         cur.execute(page_sql, page_params)
@@ -116,11 +124,17 @@ def bare_app(environ, start_response):
 # ------------------------------------------------------------------ servers
 
 
-def gunicorn(target: str, port: int, env: dict, workers: int, threads: int) -> subprocess.Popen:
-    config = Path(tempfile.mkdtemp(prefix="cognova-bench-")) / "gunicorn.conf.py"
+def gunicorn(
+    target: str, port: int, env: dict, workers: int, threads: int, access_log: bool = False
+) -> subprocess.Popen:
+    """*target* under gunicorn; with *access_log*, the access log (the production format)
+    goes to a file, as it would to a log collector."""
+    folder = Path(tempfile.mkdtemp(prefix="cognova-bench-"))
+    config = folder / "gunicorn.conf.py"
+    accesslog = repr(str(folder / "access.log")) if access_log else None
     config.write_text(
         f"bind = '127.0.0.1:{port}'\nworker_class = 'gthread'\nworkers = {workers}\n"
-        f"threads = {threads}\naccesslog = None\nerrorlog = '-'\nloglevel = 'warning'\n"
+        f"threads = {threads}\naccesslog = {accesslog}\nerrorlog = '-'\nloglevel = 'warning'\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", str(config), target],
@@ -191,6 +205,72 @@ def _client_process(args) -> list[tuple[float, float]]:
     for t in pool:
         t.join()
     return results
+
+
+def _paced_process(args) -> list[float]:
+    """Open loop: client *n* of *clients* sends its k-th request at ``start + (k + n /
+    clients) * clients / rate`` whether or not the previous answer is late; the latency is
+    measured from that scheduled time, so time spent queued (in the server or behind this
+    client's previous request) counts."""
+    port, path, qs_list, first, count, clients, rate, start, seconds, headers = args
+    period = clients / rate
+    results: list[float] = []
+    lock = threading.Lock()
+
+    def run(n: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        k = 0
+        while True:
+            scheduled = start + (k + n / clients) * period
+            if scheduled >= start + seconds:
+                break
+            delay = scheduled - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            conn.request("GET", f"{path}?{qs_list[(n + k) % len(qs_list)]}", headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+            mine.append(time.monotonic() - scheduled)
+            k += 1
+        with lock:
+            results.extend(mine)
+
+    pool = [threading.Thread(target=run, args=(n,)) for n in range(first, first + count)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return results
+
+
+def paced_load(port, path, clients, seconds, headers, warmup, server_pid, cpu_out, rate):
+    """*rate* requests/s in total, spread evenly over *clients* open-loop clients."""
+    processes = 4 if clients % 4 == 0 else 1
+    per = clients // processes
+    qs_list = query_strings()
+
+    def jobs(span: float) -> list[tuple]:
+        start = time.monotonic() + 0.5  # every process is up before the first send
+        return [
+            (port, path, qs_list, p * per, per, clients, rate, start, span, headers)
+            for p in range(processes)
+        ]
+
+    with multiprocessing.Pool(processes) as pool:
+        pool.map(_paced_process, jobs(warmup))
+        cpu = process_cpu(server_pid)
+        parts = pool.map(_paced_process, jobs(seconds))
+        cpu_out.append(process_cpu(server_pid) - cpu)
+    latencies = sorted(lat for part in parts for lat in part)
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / seconds,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
 
 
 def load(port, path, clients, seconds, headers, warmup, server_pid, cpu_out):
@@ -281,8 +361,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=10)
     parser.add_argument("--python-clients", action="store_true", help="never use ab")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="paced (open-loop) mode: this many requests/s in total over the clients, "
+        "latency counted from each request's scheduled send time",
+    )
+    parser.add_argument(
+        "--access-log", action="store_true", help="both servers write gunicorn's access log"
+    )
     args = parser.parse_args()
-    use_ab = shutil.which("ab") is not None and not args.python_clients
+    use_ab = shutil.which("ab") is not None and not args.python_clients and not args.rate
 
     sql_path = Path(tempfile.mkdtemp(prefix="cognova-bench-")) / "sql.json"
     compile_sql(args.database, sql_path)
@@ -304,29 +393,37 @@ def main() -> None:
         ("bare", "bench.bench_tasks:bare_app", 5198, "/bare", {}),
         ("app", "app:app", 5199, "/api/tasks", {"X-API-Token": TOKEN}),
     ):
-        server = gunicorn(target, port, env, args.workers, args.threads)
+        load_before = os.getloadavg()[0]
+        server = gunicorn(target, port, env, args.workers, args.threads, args.access_log)
         try:
             run = ab_load if use_ab else load
+            if args.rate:
+                run = functools.partial(paced_load, rate=args.rate)
             cpu: list[float] = []
             results[name] = run(
                 port, path, args.clients, args.seconds, headers, args.warmup, server.pid, cpu
             )
-            results[name]["load"] = os.getloadavg()[0]
+            results[name]["load"] = (load_before, os.getloadavg()[0])
             results[name]["cpu"] = cpu[0] * 1000 / max(1, results[name]["requests"])
         finally:
             server.terminate()
             server.wait(10)
+    clients = "ab -k" if use_ab else "Python threads"
+    mode = f"paced at {args.rate:g} requests/s in total" if args.rate else "closed loop"
     print(
-        f"\n{args.clients} clients ({'ab -k' if use_ab else 'Python threads'}), "
-        f"{args.seconds:.0f} s each, gunicorn "
-        f"{args.workers} workers x {args.threads} threads, {os.cpu_count()} CPUs"
+        f"\n{args.clients} clients ({clients}, {mode}), {args.seconds:.0f} s each, gunicorn "
+        f"{args.workers} workers x {args.threads} threads"
+        f"{', access log on' if args.access_log else ''}, {os.cpu_count()} CPUs"
     )
     for name, r in results.items():
         print(
             f"{name:>5}: {r['requests']:>6} requests  {r['rps']:7.1f} req/s  "
             f"p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-            f"server CPU {r['cpu']:.2f} ms/request (load average {r['load']:.1f})"
+            f"server CPU {r['cpu']:.2f} ms/request "
+            f"(load average {r['load'][0]:.1f} before, {r['load'][1]:.1f} after)"
         )
+    if args.rate:
+        return
     ratio = results["app"]["rps"] / results["bare"]["rps"]
     app = results["app"]
     print(
