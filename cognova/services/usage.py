@@ -1,22 +1,22 @@
 """The token ledger (API.md §15): recording AI calls, listing them, and their statistics.
 
-Everything is aggregated in PostgreSQL. The statistics scan the window once, in slices that run
-at the same time on their own connections, each grouped by GROUPING SETS ((bucket, source),
-(source, name)); the few hundred groups are merged here into zero-filled local-time buckets,
+Everything is aggregated in PostgreSQL. The statistics group the window's rows by (local bucket,
+source, name), in parts that run at the same time on their own connections, with the groups of
+long-finished days kept in Redis; the groups are merged here into zero-filled buckets,
 per-source totals and the top consumers.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from cognova.extensions import db
+from cognova.extensions import db, redis_client, redis_key
 from cognova.models.system import TokenUsage
 from cognova.services.query import Page
 
@@ -28,7 +28,6 @@ PERIODS = {
     "90d": timedelta(days=90),
 }
 UNNAMED = "(unnamed)"
-BUCKET_KEY = {"chat": "chat", "agent": "agent", "memory_extraction": "memory"}
 
 
 def record(
@@ -122,65 +121,54 @@ def record_json(row: TokenUsage) -> dict:
 
 # ------------------------------------------------------------------ statistics
 
-# One scan of a slice of the window, aggregated twice in memory: per (bucket, source) for the
-# chart and the per-source totals, and per (source, name) for the top consumers. Buckets are
-# local times: ``created_at`` in UTC minus the caller's offset (JavaScript's getTimezoneOffset
-# convention: minutes to add to local time to get UTC).
-_SLICE_SQL = """
-    SELECT GROUPING(source_name) = 1 AS per_bucket, {bucket} AS bucket, source, source_name,
+# One scan of a part of the window. Daily: grouped by (bucket, source, name), the unit the
+# cache of finished days keeps. Hourly (never cached): grouped twice in one pass, by (bucket,
+# source) for the chart and by (source, name) for the top consumers, which keeps the rows few.
+# ``level`` says what a row counts towards: 0 both, 1 its bucket only, 2 its name only.
+# Buckets are local times: ``created_at`` in UTC minus the caller's offset (JavaScript's
+# getTimezoneOffset convention: minutes to add to local time to get UTC).
+_RANGE_SQL = """
+    SELECT {level} AS level, {bucket} AS bucket, source, source_name,
            count(*) AS calls,
            coalesce(sum(cost_usd::float8), 0) AS cost,
            coalesce(sum(input_tokens), 0) AS input_tokens,
            coalesce(sum(output_tokens), 0) AS output_tokens
     FROM token_usage
     WHERE created_at >= :low AND created_at {upper} :high
-    GROUP BY GROUPING SETS ((2, source), (source, source_name))
+    GROUP BY {grouping}
 """
 _LOCAL = "((created_at AT TIME ZONE 'UTC') - make_interval(mins => :tz))"
-# Daily buckets are local dates: a cast is much cheaper per row than date_trunc.
-_BUCKETS = {
-    "day": f"CAST({_LOCAL} AS date)",
-    "hour": f"date_trunc('hour', {_LOCAL})",
+_SHAPES = {
+    # daily buckets are local dates: a cast is much cheaper per row than date_trunc
+    "day": ("0", f"CAST({_LOCAL} AS date)", "2, 3, 4"),
+    "hour": (
+        "CASE WHEN GROUPING(source_name) = 1 THEN 1 ELSE 2 END",
+        f"date_trunc('hour', {_LOCAL})",
+        "GROUPING SETS ((2, source), (source, source_name))",
+    ),
 }
-SLICE_SQL = {
-    (unit, last): sa.text(_SLICE_SQL.format(bucket=bucket, upper="<=" if last else "<"))
-    for unit, bucket in _BUCKETS.items()
+RANGE_SQL = {
+    (unit, last): sa.text(
+        _RANGE_SQL.format(
+            level=level, bucket=bucket, grouping=grouping, upper="<=" if last else "<"
+        )
+    )
+    for unit, (level, bucket, grouping) in _SHAPES.items()
     for last in (False, True)
 }
 
 # Hash aggregation over a few hundred thousand rows: keep the plan in memory and skip JIT
 # compilation, which costs more than it saves on a query of this size.
 STATS_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
-# The window is cut at a bucket boundary into slices aggregated at the same time on their own
-# connections (PostgreSQL runs one query on one core), then merged here: a slice's buckets are
-# its own, and its per-source and per-name sums add up.
+# Parts of the window are aggregated at the same time on their own connections (PostgreSQL
+# runs one query on one core): a long run of buckets is cut into this many slices.
 STATS_SLICES = 2
-
-
-@dataclass
-class _Group:
-    per_bucket: bool
-    bucket: date | datetime | None
-    source: str
-    name: str | None
-    calls: int
-    cost: float
-    input_tokens: int
-    output_tokens: int
-
-
-@dataclass
-class _Totals:
-    calls: int = 0
-    cost: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def add(self, group: _Group) -> None:
-        self.calls += group.calls
-        self.cost += group.cost
-        self.input_tokens += group.input_tokens
-        self.output_tokens += group.output_tokens
+# Ledger rows are stamped with the time they are recorded, so a local day that ended a while
+# ago never changes: its groups are kept in Redis (per time-zone offset) and a daily window reads
+# from the table only the days it cuts (the first and today) and days not cached yet. The margin
+# covers a row recorded just before midnight and committed just after.
+DAY_CACHE_SETTLE = timedelta(minutes=10)
+DAY_CACHE_TTL = int(timedelta(days=100).total_seconds())
 
 
 def _to_local(moment: datetime, tz_offset: int) -> datetime:
@@ -203,43 +191,129 @@ def _series(start: datetime, end: datetime, hourly: bool, tz_offset: int) -> lis
     return out
 
 
-def _cuts(buckets: list, hourly: bool, tz_offset: int, slices: int) -> list[datetime]:
-    """UTC instants at bucket boundaries that split the window into *slices* parts."""
-    cuts = []
-    for i in range(1, slices):
-        boundary = buckets[len(buckets) * i // slices]
-        if not hourly:
-            boundary = datetime.combine(boundary, datetime.min.time())
-        cuts.append((boundary + timedelta(minutes=tz_offset)).replace(tzinfo=UTC))
-    return cuts
+def _utc_start(bucket: date | datetime, tz_offset: int) -> datetime:
+    """The UTC instant a local bucket begins."""
+    if not isinstance(bucket, datetime):
+        bucket = datetime.combine(bucket, datetime.min.time())
+    return (bucket + timedelta(minutes=tz_offset)).replace(tzinfo=UTC)
 
 
-def _aggregate_slice(engine, unit: str, low: datetime, high: datetime, last: bool, tz: int):
+def _day_key(day: date, tz_offset: int) -> str:
+    return redis_key("usage", "day", str(tz_offset), day.isoformat())
+
+
+def _cached_days(days: list[date], tz: int) -> dict[date, list]:
+    """The groups of each cached day: [source, name, calls, cost, input, output] lists."""
+    if not days:
+        return {}
+    raw = redis_client().mget([_day_key(day, tz) for day in days])
+    return {
+        day: json.loads(value) for day, value in zip(days, raw, strict=True) if value is not None
+    }
+
+
+def _cache_days(days: list[date], rows: list, tz: int) -> None:
+    by_day: dict[date, list] = {day: [] for day in days}
+    for _level, bucket, *fields in rows:
+        if bucket in by_day:
+            by_day[bucket].append(fields)
+    pipe = redis_client().pipeline(transaction=False)
+    for day, fields in by_day.items():
+        pipe.set(_day_key(day, tz), json.dumps(fields, separators=(",", ":")), ex=DAY_CACHE_TTL)
+    pipe.execute()
+
+
+def _ranges(start, end, buckets, skip, tz) -> list[tuple[datetime, datetime, bool]]:
+    """(low, high, last) for each run of buckets not in *skip*, long runs cut into slices; the
+    first run starts at *start*, the last ends at *end* (inclusive)."""
+    runs: list[list] = []
+    for i, bucket in enumerate(buckets):
+        if bucket in skip:
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    out = []
+    for run in runs:
+        slices = STATS_SLICES if len(run) >= STATS_SLICES * 2 else 1
+        bounds = [run[0] + len(run) * k // slices for k in range(slices)] + [run[-1] + 1]
+        for lo, hi in itertools.pairwise(bounds):
+            low = start if lo == 0 else _utc_start(buckets[lo], tz)
+            last = hi == len(buckets)
+            high = end if last else _utc_start(buckets[hi], tz)
+            out.append((low, high, last))
+    return out
+
+
+def _aggregate(engine, unit: str, low: datetime, high: datetime, last: bool, tz: int) -> list:
     with engine.connect() as conn, conn.begin():
         for statement in STATS_SETTINGS:
             conn.execute(sa.text(statement))
         params = {"low": low, "high": high, "tz": tz}
-        return [_Group(*row) for row in conn.execute(SLICE_SQL[unit, last], params)]
+        return [tuple(row) for row in conn.execute(RANGE_SQL[unit, last], params)]
 
 
-def _groups(start: datetime, end: datetime, hourly: bool, tz: int, buckets: list) -> list[_Group]:
-    """The aggregated groups of the window, its slices computed concurrently."""
-    slices = STATS_SLICES if len(buckets) >= STATS_SLICES * 2 else 1
-    edges = [start, *_cuts(buckets, hourly, tz, slices), end]
+def _groups(start: datetime, end: datetime, hourly: bool, tz: int, buckets: list):
+    """The window's groups: (cached {day: groups}, computed rows of ``RANGE_SQL``). Finished
+    days come from the cache, the rest is aggregated by PostgreSQL, its parts at once."""
+    cached: dict = {}
+    settled: list[date] = []
+    if not hourly:
+        # whole days only (the first and last buckets are cut by the window), ended a while ago
+        before = end - DAY_CACHE_SETTLE
+        settled = [d for d in buckets[1:-1] if _utc_start(d + timedelta(days=1), tz) <= before]
+        cached = _cached_days(settled, tz)
     unit = "hour" if hourly else "day"
     engine = db.engine
-    jobs = [
-        (engine, unit, low, high, i == len(edges) - 2, tz)
-        for i, (low, high) in enumerate(itertools.pairwise(edges))
-    ]
+    jobs = [(engine, unit, *part, tz) for part in _ranges(start, end, buckets, cached, tz)]
+    computed: list = []
     if len(jobs) == 1:
-        return _aggregate_slice(*jobs[0])
-    with ThreadPoolExecutor(len(jobs) - 1) as pool:
-        others = [pool.submit(_aggregate_slice, *job) for job in jobs[1:]]
-        groups = _aggregate_slice(*jobs[0])
-        for future in others:
-            groups.extend(future.result())
-    return groups
+        computed = _aggregate(*jobs[0])
+    elif jobs:
+        with ThreadPoolExecutor(min(len(jobs), STATS_SLICES)) as pool:
+            for part in pool.map(lambda job: _aggregate(*job), jobs):
+                computed.extend(part)
+    fresh = [day for day in settled if day not in cached]
+    if fresh:
+        _cache_days(fresh, computed, tz)
+    return cached, computed
+
+
+class _Sums:
+    """Running sums of the groups: per bucket [calls, cost, input, output, chat, agent,
+    memory], per source and per (source, name) [calls, cost, input, output]."""
+
+    COST_COLUMN = {"chat": 4, "agent": 5, "memory_extraction": 6}
+
+    def __init__(self, buckets: list) -> None:
+        self.buckets = {bucket: [0, 0.0, 0, 0, 0.0, 0.0, 0.0] for bucket in buckets}
+        self.sources = {source: [0, 0.0, 0, 0] for source in SOURCES}
+        self.names: dict[tuple[str, str], list] = {}
+
+    def add(self, level, bucket, source, name, calls, cost, input_tokens, output_tokens) -> None:
+        if level != 2:
+            sums = self.buckets[bucket]
+            sums[0] += calls
+            sums[1] += cost
+            sums[2] += input_tokens
+            sums[3] += output_tokens
+            sums[self.COST_COLUMN[source]] += cost
+            sums = self.sources[source]
+            sums[0] += calls
+            sums[1] += cost
+            sums[2] += input_tokens
+            sums[3] += output_tokens
+        if level != 1:
+            key = (source, UNNAMED if name is None else name)
+            sums = self.names.get(key)
+            if sums is None:
+                self.names[key] = [calls, cost, input_tokens, output_tokens]
+            else:
+                sums[0] += calls
+                sums[1] += cost
+                sums[2] += input_tokens
+                sums[3] += output_tokens
 
 
 def stats(
@@ -252,62 +326,43 @@ def stats(
     hourly = granularity == "hourly"
     tz = int(tz_offset)
     buckets = _series(start, end, hourly, tz)
-    costs_by_source = dict.fromkeys(BUCKET_KEY.values(), 0.0)
-    per_bucket = {bucket: (_Totals(), dict(costs_by_source)) for bucket in buckets}
-    per_source = {source: _Totals() for source in SOURCES}
-    per_name: dict[tuple[str, str], _Totals] = {}
-    for group in _groups(start, end, hourly, tz, buckets):
-        if group.per_bucket:
-            totals, costs = per_bucket[group.bucket]
-            totals.add(group)
-            costs[BUCKET_KEY[group.source]] += group.cost
-            per_source[group.source].add(group)
-        else:
-            key = (group.source, UNNAMED if group.name is None else group.name)
-            per_name.setdefault(key, _Totals()).add(group)
-    total = _Totals()
-    for totals in per_source.values():
-        total.calls += totals.calls
-        total.cost += totals.cost
-        total.input_tokens += totals.input_tokens
-        total.output_tokens += totals.output_tokens
+    sums = _Sums(buckets)
+    cached, computed = _groups(start, end, hourly, tz, buckets)
+    for day, groups in cached.items():
+        for group in groups:
+            sums.add(0, day, *group)
+    for row in computed:
+        sums.add(*row)
+    calls = sum(v[0] for v in sums.sources.values())
+    cost = sum(v[1] for v in sums.sources.values())
     date_format = "%Y-%m-%dT%H:00" if hourly else "%Y-%m-%d"
-    top = sorted(per_name.items(), key=lambda item: (-item[1].cost, -item[1].calls, item[0]))
+    top = sorted(sums.names.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))
     return {
-        "totalCostUsd": total.cost,
-        "totalInputTokens": total.input_tokens,
-        "totalOutputTokens": total.output_tokens,
-        "totalCalls": total.calls,
-        "avgCostPerCall": total.cost / total.calls if total.calls else 0,
+        "totalCostUsd": cost,
+        "totalInputTokens": sum(v[2] for v in sums.sources.values()),
+        "totalOutputTokens": sum(v[3] for v in sums.sources.values()),
+        "totalCalls": calls,
+        "avgCostPerCall": cost / calls if calls else 0,
         "dailyUsage": [
             {
                 "date": bucket.strftime(date_format),
-                **costs,
-                "totalCost": totals.cost,
-                "inputTokens": totals.input_tokens,
-                "outputTokens": totals.output_tokens,
-                "calls": totals.calls,
+                "chat": v[4],
+                "agent": v[5],
+                "memory": v[6],
+                "totalCost": v[1],
+                "inputTokens": v[2],
+                "outputTokens": v[3],
+                "calls": v[0],
             }
-            for bucket, (totals, costs) in per_bucket.items()
+            for bucket, v in sums.buckets.items()
         ],
         "bySource": [
-            {
-                "source": source,
-                "cost": totals.cost,
-                "calls": totals.calls,
-                "tokens": totals.input_tokens + totals.output_tokens,
-            }
-            for source, totals in per_source.items()
+            {"source": source, "cost": v[1], "calls": v[0], "tokens": v[2] + v[3]}
+            for source, v in sums.sources.items()
         ],
         "topConsumers": [
-            {
-                "name": name,
-                "source": source,
-                "cost": totals.cost,
-                "calls": totals.calls,
-                "tokens": totals.input_tokens + totals.output_tokens,
-            }
-            for (source, name), totals in top[:10]
+            {"name": name, "source": source, "cost": v[1], "calls": v[0], "tokens": v[2] + v[3]}
+            for (source, name), v in top[:10]
         ],
     }
 

@@ -242,6 +242,7 @@ def test_slices_add_up_to_one_scan(app, ctx, monkeypatch, granularity, period, t
     db.session.add_all(rows)
     db.session.commit()
 
+    monkeypatch.setattr(usage, "_cached_days", lambda days, tz: {})  # every day from the table
     answers = []
     for slices in (1, 2, 3):
         monkeypatch.setattr(usage, "STATS_SLICES", slices)
@@ -250,6 +251,66 @@ def test_slices_add_up_to_one_scan(app, ctx, monkeypatch, granularity, period, t
     assert one["totalCalls"] == len(rows)
     for other in others:
         assert _same(other, one)
+
+
+def _ledger_row(when, cost=1.0, name="cached"):
+    return TokenUsage(
+        id=uuid.uuid4(),
+        source="agent",
+        source_name=name,
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=cost,
+        created_at=when,
+    )
+
+
+def _costs(data) -> dict:
+    return {b["date"]: b["totalCost"] for b in data["dailyUsage"] if b["calls"]}
+
+
+def test_finished_days_come_from_the_cache_and_the_rest_from_the_table(app, ctx):
+    now = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
+    db.session.add_all(
+        [_ledger_row(now - timedelta(days=d, hours=1)) for d in (0, 3, 12, 29)]
+        + [_ledger_row(now - timedelta(days=30) + timedelta(minutes=5))]  # the cut first day
+    )
+    db.session.commit()
+    first = usage.stats("30d", "daily", 0, now=now)
+    assert first["totalCalls"] == 5
+
+    # A row written straight into a finished day (the app never does: rows are stamped when
+    # recorded) is not seen: that day is answered from the cache. The cut first day and today
+    # are always read from the table.
+    db.session.add_all(
+        [
+            _ledger_row(now - timedelta(days=12), cost=100.0),
+            _ledger_row(now - timedelta(minutes=1), cost=2.0),
+            _ledger_row(now - timedelta(days=30) + timedelta(minutes=10), cost=3.0),
+        ]
+    )
+    db.session.commit()
+    second = usage.stats("30d", "daily", 0, now=now)
+    assert second["totalCalls"] == 7
+    assert _costs(second)["2026-02-26"] == _costs(first)["2026-02-26"] == pytest.approx(1.0)
+    assert _costs(second)["2026-03-10"] == pytest.approx(3.0)
+    assert _costs(second)["2026-02-08"] == pytest.approx(4.0)
+
+    # Another offset has its own days; hourly windows are never cached.
+    shifted = usage.stats("30d", "daily", -600, now=now)
+    assert shifted["totalCalls"] == 8
+    assert usage.stats("24h", "hourly", 0, now=now)["totalCalls"] == 2
+
+
+def test_a_day_that_just_ended_is_not_cached_yet(app, ctx):
+    now = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)  # five minutes after midnight
+    db.session.add(_ledger_row(datetime(2026, 3, 9, 23, 59, tzinfo=UTC)))
+    db.session.commit()
+    assert _costs(usage.stats("7d", "daily", 0, now=now)) == {"2026-03-09": pytest.approx(1.0)}
+    # recorded at 23:59:59 and committed after the first request: still counted
+    db.session.add(_ledger_row(datetime(2026, 3, 9, 23, 59, 59, tzinfo=UTC), cost=2.0))
+    db.session.commit()
+    assert _costs(usage.stats("7d", "daily", 0, now=now)) == {"2026-03-09": pytest.approx(3.0)}
 
 
 PERIODS_FOR_TEST = {"30d": timedelta(days=30), "24h": timedelta(hours=24)}
