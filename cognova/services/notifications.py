@@ -103,7 +103,7 @@ def publish_now(payload: dict) -> None:
 
 
 def publish_many(payloads: list[dict]) -> None:
-    """Publish already-committed events in one round trip (a batch of fired reminders)."""
+    """Publish already-committed events in one round trip (fired reminders, a vault sync)."""
     if not payloads:
         return
     try:

@@ -13,7 +13,6 @@ is never overwritten with older content — the next sync sees the newer file.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import mimetypes
 import os
@@ -36,7 +35,7 @@ from cognova.models.documents import Document
 from cognova.models.tasks import Project
 from cognova.services import frontmatter_io, vault
 from cognova.services.errors import TooLarge
-from cognova.services.notifications import build_event, channel, notify
+from cognova.services.notifications import build_event, notify, publish_many
 
 log = logging.getLogger(__name__)
 
@@ -621,19 +620,6 @@ def _insert_rows_skipping(engine, inserts: list[dict]) -> list[tuple]:
     )
     with engine.begin() as conn:
         return [tuple(r) for r in conn.execute(stmt, inserts)]
-
-
-def publish_many(events: list[dict]) -> None:
-    """Publish already-committed events in one round trip (a sync can make thousands)."""
-    if not events:
-        return
-    try:
-        pipe = redis_client().pipeline(transaction=False)
-        for payload in events:
-            pipe.publish(channel(), json.dumps(payload, separators=(",", ":")))
-        pipe.execute()
-    except Exception:
-        log.warning("could not publish %d document events", len(events))
 
 
 def _write_chunk(chunk, index, live_by_hash, moved_from, exists, actor, report, events) -> list:
