@@ -12,6 +12,7 @@ import os
 import threading
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
@@ -144,11 +145,8 @@ def record(
     has it already (it is then returned parsed, or raw if it is not JSON)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown hook event type {event_type!r}")
-    if event_data_json is None:
-        if event_data is not None:
-            event_data_json = serialise_event_data(event_data)
-    else:
-        event_data = parse_event_data(event_data_json)
+    if event_data_json is None and event_data is not None:
+        event_data_json = serialise_event_data(event_data)
     values = {
         "id": event_id or uuid.uuid4(),
         "event_type": event_type,
@@ -166,21 +164,7 @@ def record(
     created_at = _insert(values)
     name = f"{event_type} {tool_name}" if tool_name else event_type
     notifications.publish_now(notifications.build_event("hook", "create", values["id"], name))
-    return {
-        "id": str(values["id"]),
-        "eventType": event_type,
-        "sessionId": session_id,
-        "projectDir": project_dir,
-        "toolName": tool_name,
-        "toolMatcher": tool_matcher,
-        "blockReason": block_reason,
-        "hookScript": hook_script,
-        "eventData": event_data,
-        "exitCode": exit_code,
-        "durationMs": duration_ms,
-        "blocked": bool(blocked),
-        "createdAt": iso_ms(created_at),
-    }
+    return serialize(SimpleNamespace(**values, created_at=created_at))
 
 
 def list_events(
