@@ -1,13 +1,18 @@
 #!/usr/bin/env python
 """Memory at scale: 100,000 memories, then the context and search routes through the app.
 
-    python bench/bench_memory.py [--memories 100000] [--runs 200]
+    python bench/bench_memory.py [--memories 100000] [--runs 200] [--reuse]
 
 Uses a scratch database ``cognova_bench_memory`` on ``BENCH_SERVER_URL`` (default the local
 PostgreSQL) and Redis at ``BENCH_REDIS_URL``. Prints p50/p95 of ``GET /api/memory/context``
 (target p50 ≤ 10 ms) and of ``GET /api/memory/search?query=…`` for word and fragment queries
 (target p50 ≤ 30 ms), measured in-process with the Flask test client (request handling, SQL,
-serialisation; no network).
+serialisation; no network), each beside the load average and the CPU time this process spent
+per request (the database's own CPU is not in it). ``--reuse`` keeps an already seeded database
+of the same size (re-running after a code change then takes seconds, not minutes).
+
+After the runs it prints how many of the access-count updates were HOT (no index entries) and
+the GIN pending-list sizes: search reads must not degrade the indexes that search uses.
 """
 
 from __future__ import annotations
@@ -186,31 +191,87 @@ def seed(count: int) -> None:
         conn.execute("VACUUM ANALYZE memory_chunks")
 
 
-def timed(client, path: str, runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
+def seeded_count() -> int | None:
+    """Rows in an existing bench database, or None when there is none (or no table yet)."""
+    try:
+        with psycopg.connect(database_url()) as conn:
+            return conn.execute("SELECT count(*) FROM memory_chunks").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+class Samples:
+    """Wall-clock milliseconds per request and this process's CPU time over them."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu_started = time.process_time()
+        self.cpu = 0.0
+
+    def measure(self, call) -> None:
         started = time.perf_counter()
+        call()
+        self.wall.append((time.perf_counter() - started) * 1000)
+        self.cpu = time.process_time() - self.cpu_started
+
+
+def timed(client, path: str, runs: int) -> Samples:
+    samples = Samples()
+
+    def call():
         response = client.get(path, headers={"X-API-Token": TOKEN})
-        samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.get_json()
+
+    for _ in range(runs):
+        samples.measure(call)
     return samples
 
 
-def report(label: str, samples: list[float], target: float | None = None) -> None:
-    samples = sorted(samples)
-    p50 = statistics.median(samples)
-    p95 = samples[int(len(samples) * 0.95) - 1]
+def report(label: str, samples: Samples, target: float | None = None) -> None:
+    wall = sorted(samples.wall)
+    p50 = statistics.median(wall)
+    p95 = wall[int(len(wall) * 0.95) - 1]
+    cpu = samples.cpu * 1000 / len(wall)
+    load = os.getloadavg()[0]
     verdict = "" if target is None else ("  ok" if p50 <= target else f"  OVER {target} ms")
-    print(f"{label:<44} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms{verdict}")
+    print(
+        f"{label:<44} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   cpu {cpu:5.2f} ms/req"
+        f"   load {load:4.2f}{verdict}"
+    )
+
+
+def index_health() -> None:
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        updates, hot = conn.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+            "WHERE relname = 'memory_chunks'"
+        ).fetchone()
+        print(f"access-count updates: {updates:,}, HOT (no index entries): {hot:,}")
+        names = conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index JOIN pg_class c "
+            "ON c.oid = indexrelid JOIN pg_am am ON am.oid = c.relam "
+            "WHERE indrelid = 'memory_chunks'::regclass AND am.amname = 'gin' ORDER BY 1"
+        ).fetchall()
+        for (name,) in names:
+            pending = conn.execute(
+                "SELECT pending_tuples FROM pgstatginindex(%s::regclass)", (name,)
+            ).fetchone()[0]
+            print(f"  {name}: {pending:,} entries in the GIN pending list")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the seeded database if it has --memories rows"
+    )
     args = parser.parse_args()
 
-    recreate_database()
+    reuse = args.reuse and seeded_count() == args.memories
+    if not reuse:
+        recreate_database()
     from cognova import boot, create_app
     from cognova.config import Config
 
@@ -239,9 +300,15 @@ def main() -> None:
         from cognova.extensions import db
 
         db.session.remove()
-    started = time.perf_counter()
-    seed(args.memories)
-    print(f"seeded {args.memories:,} memories in {time.perf_counter() - started:.1f} s")
+    if reuse:
+        with psycopg.connect(database_url(), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE memory_chunks")
+            conn.execute("SELECT pg_stat_reset()")
+        print(f"reusing {args.memories:,} seeded memories (vacuumed)")
+    else:
+        started = time.perf_counter()
+        seed(args.memories)
+        print(f"seeded {args.memories:,} memories in {time.perf_counter() - started:.1f} s")
     with app.app_context():
         from cognova.extensions import db
 
@@ -272,17 +339,21 @@ def main() -> None:
         ("search: a 5-letter fragment", lambda w: (w * 2)[1:6]),
         ("search: a common word (~3% of all rows)", lambda w: rng.choice(WORDS)),
     ):
-        samples = []
+        samples = Samples()
         for word in words:
-            started = time.perf_counter()
-            response = client.get(
-                "/api/memory/search",
-                query_string={"query": make(word)},
-                headers={"X-API-Token": TOKEN},
-            )
-            samples.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
+            query = make(word)
+
+            def call(query=query):
+                response = client.get(
+                    "/api/memory/search",
+                    query_string={"query": query},
+                    headers={"X-API-Token": TOKEN},
+                )
+                assert response.status_code == 200
+
+            samples.measure(call)
         report(label, samples, 30)
+    index_health()
 
 
 if __name__ == "__main__":

@@ -87,58 +87,81 @@ def search(
     count_access: bool = False,
 ) -> Page:
     """One page of memories (API.md §12.1); counts access for the rows returned when asked."""
-    stmt = sa.select(MemoryChunk)
+    conditions = []
     if project_path is not None:
-        stmt = stmt.where(MemoryChunk.project_path == project_path)
+        conditions.append(MemoryChunk.project_path == project_path)
     if chunk_types:
-        stmt = stmt.where(MemoryChunk.chunk_type.in_(chunk_types))
+        conditions.append(MemoryChunk.chunk_type.in_(chunk_types))
     if min_relevance is not None:
-        stmt = stmt.where(MemoryChunk.relevance_score >= min_relevance)
+        conditions.append(MemoryChunk.relevance_score >= min_relevance)
     if not include_expired:
-        stmt = stmt.where(not_expired())
+        conditions.append(not_expired())
     text = (query or "").strip()
-    if text:
-        ts_query = sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), text)
-        pattern = _like_pattern(text)
-        # Two arms so each uses its own index (GIN for words, trigrams for fragments); each
-        # tags its rows, so the ranking needs no second full-text pass over the matches.
-        words = sa.select(MemoryChunk.id, sa.true().label("word")).where(
-            FTS_DOCUMENT.op("@@")(ts_query)
+    if not text:
+        stmt = (
+            sa.select(MemoryChunk)
+            .where(*conditions)
+            .order_by(MemoryChunk.created_at.desc(), MemoryChunk.id)
         )
-        fragments = sa.select(MemoryChunk.id, sa.false().label("word")).where(
-            sa.or_(
-                MemoryChunk.content.ilike(pattern, escape="\\"),
-                MemoryChunk.source_excerpt.ilike(pattern, escape="\\"),
-            )
-        )
-        hits = sa.union_all(words, fragments).subquery("hits")
-        best = (
-            sa.select(hits.c.id, sa.func.bool_or(hits.c.word).label("word"))
-            .group_by(hits.c.id)
-            .subquery("best")
-        )
-        stmt = stmt.join(best, best.c.id == MemoryChunk.id).order_by(
-            best.c.word.desc(),
-            MemoryChunk.relevance_score.desc(),
-            MemoryChunk.created_at.desc(),
-            MemoryChunk.id,
-        )
+        result = paginate(stmt, page, limit)
     else:
-        stmt = stmt.order_by(MemoryChunk.created_at.desc(), MemoryChunk.id)
-    result = _page_with_total(stmt, page, limit) if text else paginate(stmt, page, limit)
+        result = _search_page(text, conditions, page, limit)
     if count_access:
         record_access(result.items)
     return result
 
 
-def _page_with_total(stmt: sa.Select, page: int, limit: int) -> Page:
-    """One page and the total in a single execution (matches of a search are few; running
-    the search twice, once to count, would double its cost)."""
-    counted = stmt.add_columns(sa.func.count().over().label("total"))
-    rows = db.session.execute(counted.limit(limit).offset((page - 1) * limit)).all()
+def _search_page(text: str, conditions: list, page: int, limit: int) -> Page:
+    """One page of the memories matching *text*, and their total, in one statement.
+
+    Order: word matches, then rows that contain the text only as a fragment; within each,
+    relevance, then recency. Two arms, each read once through its own index (GIN for words,
+    trigrams for fragments): the word arm is kept and also drops its rows from the fragment
+    arm, so no full-text document is computed per row. Both carry only the sort keys; whole
+    rows are read for the one page. Where the fragment arm cannot use its index (no pg_trgm,
+    a text under three letters) it scans with the substring test alone.
+    """
+    ts_query = sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), text)
+    pattern = _like_pattern(text)
+    keys = (MemoryChunk.relevance_score, MemoryChunk.created_at)
+    words = (
+        sa.select(MemoryChunk.id, *keys)
+        .where(*conditions, FTS_DOCUMENT.op("@@")(ts_query))
+        .cte("words")
+    )
+    fragments = sa.select(MemoryChunk.id, sa.false().label("word"), *keys).where(
+        *conditions,
+        sa.or_(
+            MemoryChunk.content.ilike(pattern, escape="\\"),
+            MemoryChunk.source_excerpt.ilike(pattern, escape="\\"),
+        ),
+        ~sa.exists().where(words.c.id == MemoryChunk.id),
+    )
+    hits = sa.union_all(
+        sa.select(words.c.id, sa.true().label("word"), words.c.relevance_score, words.c.created_at),
+        fragments,
+    ).subquery("hits")
+
+    def order(c):
+        return (c.word.desc(), c.relevance_score.desc(), c.created_at.desc(), c.id)
+
+    top = (
+        sa.select(hits, sa.func.count().over().label("total"))
+        .order_by(*order(hits.c))
+        .limit(limit)
+        .offset((page - 1) * limit)
+        .subquery("top")
+    )
+    rows = db.session.execute(
+        sa.select(MemoryChunk, top.c.total)
+        .join(top, top.c.id == MemoryChunk.id)
+        .order_by(*order(top.c))
+    ).all()
     if rows:
         return Page([row[0] for row in rows], page, limit, rows[0].total)
-    return paginate(stmt, page, limit)  # past the end: the count alone says how many
+    # past the end: the count alone says how many
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(hits))
+    return Page([], page, limit, total or 0)
 
 
 def record_access(rows: list[MemoryChunk]) -> None:
@@ -301,6 +324,26 @@ def delete(memory_id) -> uuid.UUID:
 
 # ------------------------------------------------------------------ decay (API.md §12.7)
 
+# GIN indexes of memory search (migrations 0006, 0008); the trigram ones may not exist.
+SEARCH_GIN_INDEXES = ("ix_fts_memory_chunks", "ix_trgm_memory_content", "ix_trgm_memory_excerpt")
+
+
+def flush_search_indexes() -> None:
+    """Move the entries a bulk update left in the GIN pending lists into the indexes proper,
+    so searches do not scan them until the next vacuum. Runs in its own short transaction;
+    a failure costs only search speed until then, so it is logged, not raised."""
+    try:
+        for name in SEARCH_GIN_INDEXES:
+            db.session.execute(
+                sa.select(sa.func.gin_clean_pending_list(sa.func.to_regclass(name))).where(
+                    sa.func.to_regclass(name).isnot(None)
+                )
+            )
+        db.session.commit()
+    except sa.exc.DBAPIError:
+        db.session.rollback()
+        log.warning("memory search indexes: pending lists not flushed", exc_info=True)
+
 
 def _marker_key() -> str:
     return redis_key("memory", "decay", "last-run")
@@ -349,5 +392,6 @@ def decay(now: datetime | None = None) -> dict | None:
     except Exception:
         redis.delete(marker)
         raise
+    flush_search_indexes()
     log.info("memory decay: %s decayed, %s set to expire, %s purged", decayed, forgotten, purged)
     return {"decayed": decayed, "expiring": forgotten, "purged": purged}

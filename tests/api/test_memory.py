@@ -220,6 +220,113 @@ def test_list_rejects_bad_query_parameters(api, query, field):
     assert field in response.json["errors"]
 
 
+def test_search_pages_word_matches_then_fragments_with_one_total(app, api):
+    """Word matches (by relevance, then newest) come before fragment-only matches, across
+    pages; a row matching both ways is one row; only the returned page counts access."""
+    tie_old = store(api, "Kafka topics per tenant", relevanceScore=0.5)
+    tie_new = store(api, "Kafka consumer lag alert", relevanceScore=0.5)
+    top = store(api, "Kafka retention is seven days", relevanceScore=0.9)
+    also_fragment = store(api, "Kafka or kafkaesque", relevanceScore=0.1)
+    fragment_high = store(api, "Notes about kafkaesque configs", relevanceScore=1.0)
+    fragment_low = store(api, "kafkaconnect worker", relevanceScore=0.2)
+    store(api, "Redis streams instead", relevanceScore=1.0)
+    expected = [top, tie_new, tie_old, also_fragment, fragment_high, fragment_low]
+
+    seen = []
+    for page in (1, 2, 3):
+        body = api.get(f"/api/memory/search?query=kafka&limit=2&page={page}").json
+        assert body["pagination"]["total"] == 6
+        seen += body["data"]
+    assert [m["id"] for m in seen] == [m["id"] for m in expected]
+    past = api.get("/api/memory/search?query=kafka&limit=2&page=4").json
+    assert past["data"] == []
+    assert past["pagination"]["total"] == 6
+
+    with app.app_context():
+        counts = dict(
+            db.session.execute(sa.select(MemoryChunk.content, MemoryChunk.access_count)).all()
+        )
+    assert {counts[m["content"]] for m in expected} == {1}
+    assert counts["Redis streams instead"] == 0
+    first = api.get("/api/memory?query=kafka&limit=2").json["data"]
+    assert [m["accessCount"] for m in first] == [2, 2]
+
+
+def test_search_filters_apply_to_word_and_fragment_matches(app, api):
+    word = store(api, "Helm chart for billing", "decision", projectPath="/a")
+    fragment = store(api, "Helmsman notes", "fact", projectPath="/a", relevanceScore=0.3)
+    store(api, "Helm upgrade flags", "fact", projectPath="/b")
+    store(api, "Helmet of the team", "fact", projectPath="/b")
+    gone = store(api, "Helm rollback steps", "fact", projectPath="/a")
+    set_row(app, gone["id"], expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+    def ids(query):
+        body = api.get(f"/api/memory/search?query=helm&{query}").json
+        assert body["pagination"]["total"] == len(body["data"])
+        return [m["id"] for m in body["data"]]
+
+    assert ids("projectPath=/a") == [word["id"], fragment["id"]]
+    assert ids("projectPath=/a&chunkType=fact") == [fragment["id"]]
+    assert ids("projectPath=/a&minRelevance=0.5") == [word["id"]]
+    assert ids("projectPath=/a&includeExpired=true") == [gone["id"], word["id"], fragment["id"]]
+
+
+def test_memory_storage_keeps_search_indexes_free_of_access_count_churn(ctx):
+    """Access counting updates rows on every search: the table keeps room on its pages so
+    those updates add no index entries, and the GIN pending lists every search scans stay
+    small."""
+    with db.engine.connect() as conn:
+        options = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+                    "('memory_chunks', 'ix_fts_memory_chunks', 'ix_trgm_memory_content', "
+                    "'ix_trgm_memory_excerpt')"
+                )
+            ).all()
+        )
+    assert "fillfactor=90" in options.pop("memory_chunks")
+    assert "ix_fts_memory_chunks" in options
+    for name, values in options.items():
+        assert "gin_pending_list_limit=256" in (values or []), name
+
+
+def _pending_entries() -> int:
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pgstattuple"))
+    except sa.exc.DBAPIError:
+        pytest.skip("pgstattuple is not available")
+    return db.session.scalar(
+        sa.text(
+            "SELECT sum((pgstatginindex(indexrelid)).pending_tuples) FROM pg_index "
+            "JOIN pg_class c ON c.oid = indexrelid JOIN pg_am am ON am.oid = c.relam "
+            "WHERE indrelid = 'memory_chunks'::regclass AND am.amname = 'gin'"
+        )
+    )
+
+
+def test_decay_leaves_no_pending_search_index_entries(ctx):
+    from cognova.services import memory
+
+    now = datetime.now(UTC)
+    for n in range(30):
+        db.session.add(
+            MemoryChunk(
+                id=uuid.uuid4(),
+                chunk_type="fact",
+                content=f"Idle memory number {n} about terraform",
+                relevance_score=0.5,
+                access_count=0,
+                created_at=now - timedelta(days=40),
+            )
+        )
+    db.session.commit()
+    assert _pending_entries() > 0
+    assert memory.decay(now)["decayed"] == 30
+    assert _pending_entries() == 0
+
+
 def test_query_with_like_wildcards_is_literal(api):
     store(api, "Config key log_level")
     store(api, "Config key logXlevel")
