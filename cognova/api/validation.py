@@ -62,8 +62,10 @@ class Query(ApiModel):
 def iso_ms(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    elif value.utcoffset():  # the driver's UTC zone object is not ``UTC`` itself: compare offsets
+        value = value.astimezone(UTC)
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" written as "Z"
 
 
