@@ -362,6 +362,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=10)
     parser.add_argument("--python-clients", action="store_true", help="never use ab")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure bare then app this many times; the ratio is the median of the rounds' "
+        "(each pair runs back to back, so a slower minute on a shared machine hits both)",
+    )
+    parser.add_argument(
         "--rate",
         type=float,
         help="paced (open-loop) mode: this many requests/s in total over the clients, "
@@ -388,6 +395,21 @@ def main() -> None:
         "COGNOVA_LOG_LEVEL": "WARNING",
         "BENCH_SQL": str(sql_path),
     }
+    ratios = []
+    for round_number in range(1, args.rounds + 1):
+        results = measure_pair(args, env, use_ab)
+        report(args, results, use_ab, round_number)
+        if not args.rate:
+            ratios.append(results["app"]["rps"] / results["bare"]["rps"])
+    if len(ratios) > 1:
+        print(
+            f"\napp/bare throughput over {len(ratios)} rounds: median "
+            f"{statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f}; "
+            "target >= 0.6)"
+        )
+
+
+def measure_pair(args, env: dict, use_ab: bool) -> dict:
     results = {}
     for name, target, port, path, headers in (
         ("bare", "bench.bench_tasks:bare_app", 5198, "/bare", {}),
@@ -408,11 +430,16 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
+    return results
+
+
+def report(args, results: dict, use_ab: bool, round_number: int) -> None:
     clients = "ab -k" if use_ab else "Python threads"
     mode = f"paced at {args.rate:g} requests/s in total" if args.rate else "closed loop"
+    rounds = f"round {round_number} of {args.rounds}: " if args.rounds > 1 else ""
     print(
-        f"\n{args.clients} clients ({clients}, {mode}), {args.seconds:.0f} s each, gunicorn "
-        f"{args.workers} workers x {args.threads} threads"
+        f"\n{rounds}{args.clients} clients ({clients}, {mode}), {args.seconds:.0f} s each, "
+        f"gunicorn {args.workers} workers x {args.threads} threads"
         f"{', access log on' if args.access_log else ''}, {os.cpu_count()} CPUs"
     )
     for name, r in results.items():
