@@ -81,9 +81,13 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.lower()))
 
 
-def token_user() -> User | None:
+def _earliest(column) -> sa.Select:
     """The user API-token requests act as: the earliest created (API.md §2.2)."""
-    return db.session.scalar(sa.select(User).order_by(User.created_at, User.id).limit(1))
+    return sa.select(column).order_by(User.created_at, User.id).limit(1)
+
+
+def token_user() -> User | None:
+    return db.session.scalar(_earliest(User))
 
 
 TOKEN_USER_TTL = 60.0
@@ -102,7 +106,7 @@ def token_user_id() -> str | None:
     held = current_app.extensions.get(_TOKEN_USER_KEY)
     if held is not None and held[1] > time.monotonic():
         return held[0]
-    user_id = db.session.scalar(sa.select(User.id).order_by(User.created_at, User.id).limit(1))
+    user_id = db.session.scalar(_earliest(User.id))
     if user_id is not None:
         current_app.extensions[_TOKEN_USER_KEY] = (user_id, time.monotonic() + TOKEN_USER_TTL)
     return user_id

@@ -219,10 +219,6 @@ def _due(now: datetime, limit: int) -> sa.Select:
     )
 
 
-def due_ids(now: datetime, limit: int = BATCH) -> list[uuid.UUID]:
-    return list(db.session.scalars(_due(now, limit)))
-
-
 def _claiming(where) -> sa.Update:
     table = Reminder.__table__
     title = sa.select(Task.title).where(Task.id == table.c.task_id).scalar_subquery()

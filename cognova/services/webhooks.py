@@ -60,11 +60,9 @@ def webhook_url(user_id: str | None = None) -> str | None:
     """``notifications.webhookUrl`` of the token user's effective settings (or *user_id*'s)."""
     from cognova.services import auth, settings
 
+    user_id = user_id or auth.token_user_id()
     if user_id is None:
-        user = auth.token_user()
-        if user is None:
-            return None
-        user_id = user.id
+        return None
     notifications = settings.effective(user_id).get("notifications") or {}
     url = notifications.get("webhookUrl")
     return url if isinstance(url, str) and url else None
