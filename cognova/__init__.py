@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from cognova.config import ROOT, Config
+from cognova.json_provider import OrjsonProvider
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -26,7 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.config.update(config.flask_mapping())
     app.config["ROOT"] = ROOT
-    app.json.sort_keys = False
+    app.json = OrjsonProvider(app)
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import redis as redis_lib
 import sqlalchemy as sa
@@ -66,6 +68,22 @@ def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as exc:
             raise sa.exc.InvalidatePoolError(f"idle connection failed its ping: {exc}") from exc
+
+
+@contextmanager
+def reading() -> Iterator[sa.Connection]:
+    """A connection for a read that needs no transaction of its own.
+
+    When the session has not begun a transaction, a pooled connection in autocommit mode,
+    returned as the block ends: the read is one round trip instead of BEGIN, the statement and
+    ROLLBACK. Otherwise the session's own connection, so the read sees what the session wrote
+    and nothing is checked out twice.
+    """
+    if db.session().get_transaction() is not None:
+        yield db.session.connection()
+        return
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from cognova.api.validation import iso_ms
-from cognova.extensions import db
+from cognova.extensions import db, reading
 from cognova.models import Project, Task, User
 from cognova.schemas.projects import ProjectRef
 from cognova.schemas.tasks import DEFAULT_ORDER, Creator, TaskCreate, TaskOut, TaskQuery, TaskUpdate
@@ -171,9 +171,9 @@ def ordering(sort: str, order: str | None, cols=None) -> list:
     return [primary, cols.created_at.desc(), cols.id]
 
 
-def _count(params: TaskQuery) -> int:
+def _count(params: TaskQuery, connection: sa.Connection | None = None) -> int:
     counting = filtered(params).with_only_columns(sa.func.count(), maintain_column_froms=True)
-    return db.session.scalar(counting) or 0
+    return (connection or db.session).scalar(counting) or 0
 
 
 # the columns of a Task row, in TaskOut's order (a list reads them without ORM objects)
@@ -251,7 +251,7 @@ def page_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     return stmt, values
 
 
-def _page_rows(params: TaskQuery) -> tuple[list, int]:
+def _page_rows(params: TaskQuery, connection: sa.Connection) -> tuple[list, int]:
     """The rows of one page (see ``page_statement``) and the number of matches.
 
     With a tag or search filter the matches come from bitmap index scans and must all be read
@@ -263,13 +263,13 @@ def _page_rows(params: TaskQuery) -> tuple[list, int]:
     windowed = _windowed(params)
     total = None
     if not windowed:
-        total = _count(params)
+        total = _count(params, connection)
         if offset >= total:
             return [], total
     stmt, values = page_statement(params)
-    rows = db.session.connection().execute(stmt, values).all()
+    rows = connection.execute(stmt, values).all()
     if windowed:
-        total = rows[0].total if rows else (_count(params) if offset else 0)
+        total = rows[0].total if rows else (_count(params, connection) if offset else 0)
     return rows, total
 
 
@@ -330,13 +330,15 @@ def wire(row) -> dict:
 
 def list_tasks(params: TaskQuery) -> query.Page:
     """One page of tasks (``TaskOut``) and the number of matches."""
-    rows, total = _page_rows(params)
+    with reading() as connection:
+        rows, total = _page_rows(params, connection)
     return query.Page([_row_out(row) for row in rows], params.page, params.limit, total)
 
 
 def list_tasks_json(params: TaskQuery) -> query.Page:
     """``list_tasks`` with each task already as its JSON object (the HTTP list)."""
-    rows, total = _page_rows(params)
+    with reading() as connection:
+        rows, total = _page_rows(params, connection)
     return query.Page([wire(row) for row in rows], params.page, params.limit, total)
 
 
