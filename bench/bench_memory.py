@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Memory at scale: 100,000 memories, then the context and search routes through the app.
 
-    python bench/bench_memory.py [--memories 100000] [--runs 200] [--reuse]
+    python bench/bench_memory.py [--memories 100000] [--runs 200] [--reuse] [--decay]
 
 Uses a scratch database ``cognova_bench_memory`` on ``BENCH_SERVER_URL`` (default the local
 PostgreSQL) and Redis at ``BENCH_REDIS_URL``. Prints p50/p95 of ``GET /api/memory/context``
@@ -13,6 +13,11 @@ of the same size (re-running after a code change then takes seconds, not minutes
 
 After the runs it prints how many of the access-count updates were HOT (no index entries) and
 the GIN pending-list sizes: search reads must not degrade the indexes that search uses.
+
+``--decay`` then runs the daily decay over every memory idle for 30 days while a thread keeps
+searching for a common word (each search updates the access counts of what it returns, so it
+waits for any decay transaction holding those rows): the decay's time and batches, and the
+searches' p50 and worst latency meanwhile.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -267,6 +273,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the seeded database if it has --memories rows"
     )
+    parser.add_argument("--decay", action="store_true", help="time the daily decay under searches")
     args = parser.parse_args()
 
     reuse = args.reuse and seeded_count() == args.memories
@@ -354,6 +361,53 @@ def main() -> None:
             samples.measure(call)
         report(label, samples, 30)
     index_health()
+    if args.decay:
+        time_decay(app)
+
+
+def time_decay(app) -> None:
+    """The daily decay over the seeded rows while another thread searches."""
+    from datetime import UTC, datetime
+
+    from cognova.extensions import db, redis_client, redis_key
+    from cognova.services import memory
+
+    stop = threading.Event()
+    waits: list[float] = []
+
+    def searcher() -> None:
+        client = app.test_client()
+        rng = random.Random(5)
+        while not stop.is_set():
+            started = time.perf_counter()
+            response = client.get(
+                "/api/memory/search",
+                query_string={"query": rng.choice(WORDS)},
+                headers={"X-API-Token": TOKEN},
+            )
+            assert response.status_code == 200
+            waits.append((time.perf_counter() - started) * 1000)
+
+    with app.app_context():
+        redis_client().delete(redis_key("memory", "decay", "last-run"))
+        redis_client().delete(redis_key("memory", "decay", "progress"))
+        now = datetime(2026, 12, 31, 12, tzinfo=UTC)  # after every seeded access date
+        thread = threading.Thread(target=searcher)
+        thread.start()
+        time.sleep(0.5)
+        started = time.perf_counter()
+        result = memory.decay(now)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        thread.join()
+        db.session.remove()
+    waits.sort()
+    batches = -(-result["decayed"] // memory.DECAY_BATCH)
+    print(
+        f"decay: {result} in {elapsed:.1f} s ({batches} decay batches of up to "
+        f"{memory.DECAY_BATCH:,}); {len(waits)} searches meanwhile: p50 "
+        f"{statistics.median(waits):.1f} ms, worst {waits[-1]:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

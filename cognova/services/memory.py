@@ -47,6 +47,7 @@ DECAY_FACTOR = 0.95
 FORGET_BELOW = 0.1
 GRACE_DAYS = 30
 DECAY_LOCK = 0x6D656D6F7279  # "memory"
+DECAY_BATCH = 500  # rows per decay transaction
 
 
 def serialize(row: MemoryChunk) -> dict:
@@ -172,9 +173,18 @@ def record_access(rows: list[MemoryChunk]) -> None:
     # Access counters are bookkeeping: a crash may lose the last few, never a memory. Not
     # waiting for the WAL flush keeps the reads that count access as fast as plain reads.
     db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    # rows are locked in id order, as every other writer of many memories does (the decay):
+    # two searches counting the same memories at once wait for each other, never deadlock
+    locked = (
+        sa.select(MemoryChunk.id)
+        .where(MemoryChunk.id.in_([row.id for row in rows]))
+        .order_by(MemoryChunk.id)
+        .with_for_update()
+        .cte("locked")
+    )
     fresh = db.session.execute(
         sa.update(MemoryChunk)
-        .where(MemoryChunk.id.in_([row.id for row in rows]))
+        .where(MemoryChunk.id == locked.c.id)
         .values(access_count=MemoryChunk.access_count + 1, last_accessed_at=sa.func.now())
         .returning(MemoryChunk.id, MemoryChunk.access_count, MemoryChunk.last_accessed_at),
         execution_options={"synchronize_session": False},
@@ -349,49 +359,138 @@ def _marker_key() -> str:
     return redis_key("memory", "decay", "last-run")
 
 
+def _progress_key() -> str:
+    return redis_key("memory", "decay", "progress")
+
+
+def _batches(statement_for, note=None) -> int:
+    """Run ``statement_for()`` (an UPDATE or DELETE of at most DECAY_BATCH rows, returning
+    their ids) in one short transaction each until a batch comes back short; the number of rows.
+    ``note(ids)`` runs just before each commit."""
+    total = 0
+    while True:
+        ids = db.session.execute(statement_for()).scalars().all()
+        if note is not None and ids:
+            note(ids)
+        db.session.commit()
+        total += len(ids)
+        if len(ids) < DECAY_BATCH:
+            return total
+
+
+def _limited(*where) -> sa.ScalarSelect:
+    """Ids of the next batch, locked in id order. Rows another transaction holds (a search
+    counting access to them: they are in use, not idle) are skipped, so the decay never waits
+    and never takes part in a deadlock."""
+    return (
+        sa.select(MemoryChunk.id)
+        .where(*where)
+        .order_by(MemoryChunk.id)
+        .limit(DECAY_BATCH)
+        .with_for_update(skip_locked=True)
+    ).scalar_subquery()
+
+
+def _decay_idle(now: datetime, today: str) -> int:
+    """Multiply the relevance of idle memories by DECAY_FACTOR, in id order and batches.
+
+    Each batch records the last id it reached in Redis before it commits, so a run cut short
+    (a crash, a deploy) resumes after it the same day: no memory decays twice in a day (a failed
+    commit loses that batch's decay rather than doubling the next one's).
+    """
+    redis = redis_client()
+    key = _progress_key()
+    day, _, after = (redis.get(key) or b"").decode().partition("|")
+    reached = {"id": uuid.UUID(after) if day == today and after else None}
+    idle_since = now - timedelta(days=IDLE_DAYS)
+
+    def statement():
+        where = [
+            not_expired(now),
+            sa.func.coalesce(MemoryChunk.last_accessed_at, MemoryChunk.created_at) < idle_since,
+        ]
+        if reached["id"] is not None:
+            where.append(MemoryChunk.id > reached["id"])
+        return (
+            sa.update(MemoryChunk)
+            .where(MemoryChunk.id.in_(_limited(*where)))
+            .values(relevance_score=sa.func.greatest(MemoryChunk.relevance_score * DECAY_FACTOR, 0))
+            .returning(MemoryChunk.id)
+            .execution_options(synchronize_session=False)
+        )
+
+    def note(ids):
+        reached["id"] = max(ids)
+        redis.set(key, f"{today}|{reached['id']}", ex=3 * 24 * 3600)
+
+    return _batches(statement, note)
+
+
+def _expire_weak(now: datetime) -> int:
+    """Give memories that decayed below FORGET_BELOW their expiry, GRACE_DAYS away."""
+
+    def statement():
+        weak = _limited(
+            MemoryChunk.relevance_score < FORGET_BELOW, MemoryChunk.expires_at.is_(None)
+        )
+        return (
+            sa.update(MemoryChunk)
+            .where(MemoryChunk.id.in_(weak))
+            .values(expires_at=now + timedelta(days=GRACE_DAYS))
+            .returning(MemoryChunk.id)
+            .execution_options(synchronize_session=False)
+        )
+
+    return _batches(statement)
+
+
+def _purge_expired(now: datetime) -> int:
+    """Delete memories expired for more than GRACE_DAYS."""
+
+    def statement():
+        gone = _limited(MemoryChunk.expires_at < now - timedelta(days=GRACE_DAYS))
+        return (
+            sa.delete(MemoryChunk)
+            .where(MemoryChunk.id.in_(gone))
+            .returning(MemoryChunk.id)
+            .execution_options(synchronize_session=False)
+        )
+
+    return _batches(statement)
+
+
 def decay(now: datetime | None = None) -> dict | None:
     """Run the daily decay once per UTC day; ``None`` when today's run already happened (or
-    another process holds the lock). Returns the number of rows each step touched."""
+    another process is running it). Returns the number of rows each step touched.
+
+    Every step works in batches of DECAY_BATCH rows, one short transaction each, so a search
+    that updates the access counts of memories it returns never waits on the decay for long.
+    """
     now = now or datetime.now(UTC)
     today = now.astimezone(UTC).date().isoformat()
     marker = _marker_key()
     redis = redis_client()
     if (redis.get(marker) or b"").decode() >= today:
         return None
-    got = db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(DECAY_LOCK)))
-    if not got:
-        db.session.rollback()
-        return None
-    # another process may have finished between our first look and taking the lock
-    if (redis.get(marker) or b"").decode() >= today:
-        db.session.rollback()
-        return None
-    idle_since = now - timedelta(days=IDLE_DAYS)
-    decayed = db.session.execute(
-        sa.update(MemoryChunk)
-        .where(not_expired(now))
-        .where(sa.func.coalesce(MemoryChunk.last_accessed_at, MemoryChunk.created_at) < idle_since)
-        .values(relevance_score=sa.func.greatest(MemoryChunk.relevance_score * DECAY_FACTOR, 0))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    forgotten = db.session.execute(
-        sa.update(MemoryChunk)
-        .where(MemoryChunk.relevance_score < FORGET_BELOW, MemoryChunk.expires_at.is_(None))
-        .values(expires_at=now + timedelta(days=GRACE_DAYS))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    purged = db.session.execute(
-        sa.delete(MemoryChunk)
-        .where(MemoryChunk.expires_at < now - timedelta(days=GRACE_DAYS))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    # Marker first, then commit: a crash in between loses a day's decay rather than doubling it.
-    redis.set(marker, today, ex=3 * 24 * 3600)
-    try:
-        db.session.commit()
-    except Exception:
-        redis.delete(marker)
-        raise
+    db.session.rollback()
+    # a session-level lock on a connection of its own: it must outlast the batches' commits
+    with db.engine.connect() as holder:
+        if not holder.scalar(sa.select(sa.func.pg_try_advisory_lock(DECAY_LOCK))):
+            return None
+        try:
+            # another process may have finished between our first look and taking the lock
+            if (redis.get(marker) or b"").decode() >= today:
+                return None
+            decayed = _decay_idle(now, today)
+            forgotten = _expire_weak(now)
+            purged = _purge_expired(now)
+            redis.set(marker, today, ex=3 * 24 * 3600)
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            holder.execute(sa.select(sa.func.pg_advisory_unlock(DECAY_LOCK)))
+            holder.commit()
     flush_search_indexes()
     log.info("memory decay: %s decayed, %s set to expire, %s purged", decayed, forgotten, purged)
     return {"decayed": decayed, "expiring": forgotten, "purged": purged}

@@ -3,6 +3,7 @@ ones, once per UTC day however often it runs."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -117,3 +118,73 @@ def test_decay_is_a_clock_duty(app):
         DUTIES["memory-decay"].run()
         db.session.expire_all()
         assert db.session.get(MemoryChunk, ident).relevance_score == pytest.approx(0.95)
+
+
+def test_every_step_works_in_batches_of_short_transactions(ctx, monkeypatch):
+    monkeypatch.setattr(memory, "DECAY_BATCH", 3)
+    idle = [add(f"idle {n}", created_days_ago=40) for n in range(8)]
+    weak = [add(f"weak {n}", relevance=0.05, created_days_ago=5) for n in range(4)]
+    old = [add(f"expired {n}", expires_in_days=-40) for n in range(7)]
+    commits = []
+    real_commit = db.session.commit
+    monkeypatch.setattr(db.session, "commit", lambda: (commits.append(1), real_commit()))
+    assert memory.decay(NOW) == {"decayed": 8, "expiring": 4, "purged": 7}
+    assert len(commits) >= 3 + 2 + 3  # ceil(8/3), ceil(4/3), ceil(7/3) batches at least
+    assert {state(i) for i in idle} == {(0.95, None)}
+    assert {state(i)[1] for i in weak} == {NOW + timedelta(days=30)}
+    assert [state(i) for i in old] == [None] * 7
+
+
+def test_a_run_cut_short_resumes_the_same_day_without_decaying_anything_twice(ctx, monkeypatch):
+    monkeypatch.setattr(memory, "DECAY_BATCH", 2)
+    idle = [add(f"idle {n}", created_days_ago=40) for n in range(5)]
+    real_commit = db.session.commit
+    calls = []
+
+    def failing_second_commit():
+        calls.append(1)
+        if len(calls) == 2:
+            db.session.rollback()
+            raise RuntimeError("the process died")
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", failing_second_commit)
+    with pytest.raises(RuntimeError):
+        memory.decay(NOW)
+    monkeypatch.setattr(db.session, "commit", real_commit)
+    done = sorted(idle, key=lambda i: i.int)
+    scores = {i: state(i)[0] for i in idle}
+    # the first batch (lowest ids) committed; the second was lost, nothing after it ran
+    assert [scores[i] for i in done] == [0.95, 0.95, 1.0, 1.0, 1.0]
+    # the lock was released and the day is not marked done: a second run finishes the day
+    assert memory.decay(NOW + timedelta(minutes=5)) == {"decayed": 1, "expiring": 0, "purged": 0}
+    assert [state(i)[0] for i in done] == [0.95, 0.95, 1.0, 1.0, 0.95]
+    assert memory.decay(NOW + timedelta(hours=1)) is None
+    # the next day starts over from the first id
+    assert memory.decay(NOW + timedelta(days=1))["decayed"] == 5
+
+
+def test_memories_in_use_are_skipped_not_waited_for(app, ctx):
+    busy = add("being counted by a search", created_days_ago=40)
+    idle = add("idle", created_days_ago=40)
+    result = {}
+
+    def run():
+        with app.app_context():
+            result.update(memory.decay(NOW))
+            db.session.remove()
+
+    with db.engine.connect() as other:
+        other.execute(
+            sa.select(MemoryChunk.id).where(MemoryChunk.id == busy).with_for_update()
+        ).all()
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(10)
+        waited = worker.is_alive()
+        other.rollback()
+        worker.join()
+    assert not waited, "the decay waited for a row another transaction holds"
+    assert result == {"decayed": 1, "expiring": 0, "purged": 0}
+    assert state(idle) == (0.95, None)
+    assert state(busy) == (1.0, None)
