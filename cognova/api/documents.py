@@ -53,6 +53,7 @@ def list_documents(query: schemas.DocumentQuery):
 @bp.endpoint(
     "POST",
     "/documents/by-path",
+    nul="keep",
     summary="Open (and sync) the document at a vault path",
     body=schemas.ByPathBody,
     response=schemas.DocumentView,

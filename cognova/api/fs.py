@@ -20,6 +20,7 @@ def _actor() -> str | None:
 @bp.endpoint(
     "GET",
     "/fs/list",
+    nul="keep",
     summary="List a vault directory",
     query=schemas.ListQuery,
     response=[schemas.FileEntry],
@@ -33,6 +34,7 @@ def list_files(query: schemas.ListQuery):
 @bp.endpoint(
     "POST",
     "/fs/read",
+    nul="keep",
     summary="Read a file",
     body=schemas.PathBody,
     response=schemas.ReadResult,
@@ -45,6 +47,7 @@ def read_file(body: schemas.PathBody):
 @bp.endpoint(
     "POST",
     "/fs/write",
+    nul="keep",
     summary="Write a file atomically",
     body=schemas.WriteBody,
     response=schemas.WriteResult,
@@ -57,6 +60,7 @@ def write_file(body: schemas.WriteBody):
 @bp.endpoint(
     "POST",
     "/fs/mkdir",
+    nul="keep",
     summary="Create a directory (and its parents)",
     body=schemas.PathBody,
     response=schemas.MkdirResult,
@@ -69,6 +73,7 @@ def make_directory(body: schemas.PathBody):
 @bp.endpoint(
     "POST",
     "/fs/rename",
+    nul="keep",
     summary="Rename a file or directory",
     body=schemas.RenameBody,
     response=schemas.RenameResult,
@@ -81,6 +86,7 @@ def rename_path(body: schemas.RenameBody):
 @bp.endpoint(
     "POST",
     "/fs/delete",
+    nul="keep",
     summary="Delete a file or directory (recursively)",
     body=schemas.PathBody,
     response=schemas.DeleteResult,
@@ -93,6 +99,7 @@ def delete_path(body: schemas.PathBody):
 @bp.endpoint(
     "POST",
     "/fs/move",
+    nul="keep",
     summary="Move a file or directory into another directory",
     body=schemas.MoveBody,
     response=schemas.MoveResult,

@@ -29,6 +29,7 @@ bp = ApiBlueprint("hooks", __name__, tag="Hooks")
     body=HookEventIn,
     response=HookEventOut,
     status=201,
+    nul="replace",
 )
 def create_hook_event(body: HookEventIn):
     given = body.given()
@@ -112,6 +113,6 @@ def claude_hook():
     # Claude Code sends only the token header, never a session.
     if not _token_ok():
         raise ApiError(401, "Authentication required")
-    payload = json_body()
+    payload = json_body(nul="replace")
     validate(ClaudeHookInput, payload)
     return jsonify(claude_hooks.handle(payload))

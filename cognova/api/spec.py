@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, jsonify
 from pydantic import BaseModel
 
 from cognova.api.errors import ApiError, reason
-from cognova.api.validation import is_uuid, json_body, query_dict, validate
+from cognova.api.validation import NUL_RULES, is_uuid, json_body, query_dict, validate
 
 
 @dataclass
@@ -89,10 +89,14 @@ class ApiBlueprint(Blueprint):
         description: str = "",
         defer_body: bool = False,
         max_body: int | None = None,
+        nul: str = "refuse",
     ):
         """Register *view* for METHOD rule. ``defer_body`` leaves body parsing to the view,
         for routes whose checks must come before it (sign-up policy, sign-in throttle).
-        ``max_body`` lowers the body limit (bytes) for this route below the global one."""
+        ``max_body`` lowers the body limit (bytes) for this route below the global one.
+        ``nul`` says what a NUL character in the body's text gets (``validation.json_body``).
+        """
+        assert nul in NUL_RULES, nul
         uuid_params = tuple(re.findall(r"<(?:uuid:)?(\w+)>", rule)) if "<" in rule else ()
         uuid_params = tuple(p for p in uuid_params if p in _UUID_PARAM_NAMES)
         flask_rule = re.sub(r"<uuid:(\w+)>", r"<\1>", rule)
@@ -121,13 +125,13 @@ class ApiBlueprint(Blueprint):
             def wrapper(**path):
                 kwargs: dict[str, Any] = {}
                 validate_body = body is not None and not defer_body
-                raw_body = json_body() if validate_body else None
+                raw_body = json_body(nul=nul) if validate_body else None
                 for name in uuid_params:
                     if not is_uuid(path[name]):
                         raise ApiError(400, "Invalid id", {name: "must be a UUID"})
                     path[name] = path[name].lower()
                 if query is not None:
-                    kwargs["query"] = validate(query, query_dict(query))
+                    kwargs["query"] = validate(query, query_dict(query, nul=nul))
                 if validate_body:
                     kwargs["body"] = validate(body, raw_body)
                 return view(**path, **kwargs)

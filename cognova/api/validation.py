@@ -208,7 +208,9 @@ def _query_number(value: Any) -> Any:
 QBool = Annotated[bool, BeforeValidator(_query_bool)]
 QInt = Annotated[int, BeforeValidator(_query_int)]
 QNumber = Annotated[float, BeforeValidator(_query_number)]
-Page = Annotated[int, BeforeValidator(_query_int), Field(ge=1)]
+# the largest page: with the largest limit (500) its offset still fits PostgreSQL's integer
+MAX_PAGE = 1_000_000
+Page = Annotated[int, BeforeValidator(_query_int), Field(ge=1, le=MAX_PAGE)]
 
 
 def limit_param(default: int, maximum: int):
@@ -308,8 +310,39 @@ def body_limit() -> int:
     return getattr(view, "_cognova_max_body", None) or current_app.config["MAX_BODY_BYTES"]
 
 
-def json_body() -> dict:
-    """The request body as a JSON object (§1.1): empty means ``{}``."""
+NUL_RULES = ("refuse", "replace", "keep")
+
+
+def _nul_free(value: Any, replace: bool, where: str = "") -> Any:
+    """*value* with no NUL character in any string (PostgreSQL text cannot hold one): each
+    replaced by U+FFFD when *replace*, else a 400 naming the field (``tags.2``, say)."""
+    if isinstance(value, str):
+        if "\x00" not in value:
+            return value
+        if replace:
+            return value.replace("\x00", "\ufffd")
+        raise ApiError(
+            400, "Validation failed", {where or "body": "must not contain NUL characters"}
+        )
+    if isinstance(value, dict):
+        return {
+            _nul_free(k, replace, where): _nul_free(v, replace, f"{where}.{k}" if where else k)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _nul_free(item, replace, f"{where}.{n}" if where else str(n))
+            for n, item in enumerate(value)
+        ]
+    return value
+
+
+def json_body(*, nul: str = "refuse") -> dict:
+    """The request body as a JSON object (§1.1): empty means ``{}``.
+
+    A string holding NUL (``\\u0000``) is refused with a 400 (``nul="refuse"``); replaced by
+    U+FFFD with ``"replace"`` (bodies recording what a tool saw, such as hook events); left
+    for the route to judge with ``"keep"`` (the vault's paths: the sandbox answers 403)."""
     limit = body_limit()
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "Request body too large")
@@ -324,6 +357,9 @@ def json_body() -> dict:
         raise ApiError(400, "Malformed JSON body") from None
     if not isinstance(value, dict):
         raise ApiError(400, "Request body must be a JSON object")
+    # only then can a string hold NUL (raw NUL bytes are invalid JSON)
+    if nul != "keep" and b"\\u0000" in raw:
+        value = _nul_free(value, nul == "replace")
     return value
 
 
@@ -334,14 +370,17 @@ def validate(model: type[M], data: dict) -> M:
         raise ApiError(400, "Validation failed", format_errors(exc)) from None
 
 
-def query_dict(model: type[BaseModel]) -> dict:
-    """Collect query parameters for *model*, repeated ones as lists where the field is a list."""
+def query_dict(model: type[BaseModel], *, nul: str = "refuse") -> dict:
+    """Collect query parameters for *model*, repeated ones as lists where the field is a list.
+    A value holding NUL is a 400 unless *nul* is ``"keep"`` (see ``json_body``)."""
     data: dict[str, Any] = {}
     for name, field in model.model_fields.items():
         key = field.alias or name
         if key not in request.args:
             continue
         values = request.args.getlist(key)
+        if nul != "keep" and any("\x00" in value for value in values):
+            raise ApiError(400, "Validation failed", {key: "must not contain NUL characters"})
         if _is_list(field.annotation):
             data[key] = values
         else:

@@ -74,8 +74,8 @@ class HookEventIn(Body):
     hook_script: Long = None
     block_reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
     event_data: Any = None
-    exit_code: int | None = None
-    duration_ms: Annotated[int, Field(ge=0)] | None = None
+    exit_code: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None = None
+    duration_ms: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     blocked: bool = False
 
     @field_validator("event_data")
