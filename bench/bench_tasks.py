@@ -94,8 +94,10 @@ _sql: dict | None = None
 
 
 def bare_app(environ, start_response):
-    """WSGI: run the compiled count and page SQL with psycopg and return the rows as JSON."""
+    """WSGI: run the compiled page SQL with psycopg and return the rows as JSON (orjson, as
+    the app writes its responses)."""
     global _sql
+    import orjson
     import psycopg
 
     if _sql is None:
@@ -114,7 +116,7 @@ def bare_app(environ, start_response):
     total = rows[0]["total"] if rows else 0
     for row in rows:
         del row["total"]
-    body = json.dumps({"data": rows, "total": total}, default=str).encode()
+    body = orjson.dumps({"data": rows, "total": total}, default=str)
     start_response(
         "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     )
