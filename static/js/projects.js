@@ -94,7 +94,7 @@
     overlay.hidden = false;
     requestAnimationFrame(function () { panel.classList.add("open"); overlay.classList.add("open"); });
     document.body.classList.add("panel-open");
-    setTimeout(function () { form.elements.name.focus(); }, 50);
+    setTimeout(function () { if (!form.contains(document.activeElement)) form.elements.name.focus(); }, 50);
   }
 
   function close() {

@@ -510,7 +510,9 @@
       overlay.classList.add("open");
     });
     document.body.classList.add("panel-open");
-    setTimeout(function () { form.elements.title.focus(); }, 50);
+    // focus the title once the panel is in, unless focus is already in the panel (a field the
+    // person clicked or started typing in meanwhile keeps it)
+    setTimeout(function () { if (!panel.contains(document.activeElement)) form.elements.title.focus(); }, 50);
   }
 
   function openNew() {

@@ -179,6 +179,22 @@ def test_reminders_on_a_task(page, api):
     assert api.get(f"/api/tasks/{task['id']}/reminders").json["data"] == []
 
 
+def test_opening_the_panel_does_not_take_focus_from_a_field_already_chosen(page, api):
+    open_tasks(page)
+    expect(page.locator("#task-empty")).to_be_visible()
+    # open the editor and go straight to the description, before the panel has settled
+    page.evaluate(
+        "document.getElementById('new-task').click();"
+        "document.getElementById('task-form').elements.description.focus()"
+    )
+    page.keyboard.type("typed at once")
+    page.wait_for_timeout(200)
+    form = page.locator("#task-form")
+    expect(form.locator("textarea[name=description]")).to_be_focused()
+    expect(form.locator("textarea[name=description]")).to_have_value("typed at once")
+    expect(form.locator("input[name=title]")).to_have_value("")
+
+
 def test_projects_page_create_edit_delete_and_restore(page, api):
     browser_sign_in(page, target="/projects")
     expect(page.locator("#project-empty")).to_be_visible()
