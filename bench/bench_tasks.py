@@ -77,10 +77,11 @@ def compile_sql(database_url: str, path: Path) -> None:
 
             raw = {k: v if k in ("status", "tag") else v[0] for k, v in parse_qs(qs).items()}
             params = TaskQuery.model_validate(raw)
-            # the statement list_tasks runs when a tag or search filter is present, built
+            # the statement the HTTP list runs when a tag or search filter is present, built
             # afresh so the values rendered into it (the status) are this query's
             tasks._PAGE_STATEMENTS.clear()
-            page, values = tasks.page_statement(params)
+            tasks._PAGE_JSON_STATEMENTS.clear()
+            page, values = tasks.page_json_statement(params)
             compiled = page.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
             bound = {**compiled.params}
             bound.update({k: v for k, v in values.items() if k in bound})
@@ -94,8 +95,7 @@ _sql: dict | None = None
 
 
 def bare_app(environ, start_response):
-    """WSGI: run the compiled page SQL with psycopg and return the rows as JSON (orjson, as
-    the app writes its responses)."""
+    """WSGI: run the compiled page SQL with psycopg and return the page it writes as JSON."""
     global _sql
     import orjson
     import psycopg
@@ -111,12 +111,8 @@ def bare_app(environ, start_response):
     ((page_sql, page_params),) = _sql[environ["QUERY_STRING"]]
     with conn.cursor() as cur:
         cur.execute(page_sql, page_params)
-        names = [d.name for d in cur.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    total = rows[0]["total"] if rows else 0
-    for row in rows:
-        del row["total"]
-    body = orjson.dumps({"data": rows, "total": total}, default=str)
+        data, total = cur.fetchone()
+    body = b'{"data":' + data.encode() + b',"total":' + orjson.dumps(total or 0) + b"}"
     start_response(
         "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     )

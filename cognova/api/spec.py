@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify
+import orjson
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from pydantic import BaseModel
 
 from cognova.api.errors import ApiError, reason
@@ -63,6 +64,14 @@ def paginated(items: list, page: int, limit: int, total: int) -> Response:
             "pagination": {"page": page, "limit": limit, "total": total, "totalPages": pages},
         }
     )
+
+
+def paginated_json(data: str, page: int, limit: int, total: int) -> Response:
+    """``paginated`` for items already written as a JSON array (*data*), passed through."""
+    pages = (total + limit - 1) // limit if total else 0
+    pagination = {"page": page, "limit": limit, "total": total, "totalPages": pages}
+    body = b'{"data":' + data.encode() + b',"pagination":' + orjson.dumps(pagination) + b"}\n"
+    return current_app.response_class(body, mimetype="application/json")
 
 
 class ApiBlueprint(Blueprint):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from cognova.api.spec import ApiBlueprint, ok, paginated
+from cognova.api.spec import ApiBlueprint, ok, paginated_json
 from cognova.extensions import db
 from cognova.schemas.reminders import ReminderOut
 from cognova.schemas.tasks import TaskCreate, TaskOneQuery, TaskOut, TaskQuery, TaskUpdate
@@ -30,8 +30,8 @@ def _actor() -> str:
     envelope="paginated",
 )
 def list_tasks(query: TaskQuery):
-    page = tasks.list_tasks_json(query)
-    return paginated(page.items, page.page, page.limit, page.total)
+    data, total = tasks.list_tasks_json(query)
+    return paginated_json(data, query.page, query.limit, total)
 
 
 @bp.endpoint(

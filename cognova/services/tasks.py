@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
-from cognova.api.validation import iso_ms
 from cognova.extensions import db, reading
 from cognova.models import Project, Task, User
 from cognova.schemas.projects import ProjectRef
@@ -278,54 +277,72 @@ def _row_out(row) -> TaskOut:
     return _out((SimpleNamespace(**task), row.project_name, row.project_color, row.creator_name))
 
 
-def wire(row) -> dict:
-    """The JSON of a Task (API.md §5) straight from a list row: what ``TaskOut`` serialises
-    to with ``by_alias``, without building and validating a model for each of a page's rows.
+# Task timestamps on the wire (``validation.iso_ms``), written by PostgreSQL: UTC, milliseconds
+# truncated, a ``Z``
+WIRE_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+_PAGE_JSON_STATEMENTS: dict[tuple, sa.Select] = {}
+
+
+def _wire_time(column) -> sa.ColumnElement:
+    return sa.func.to_char(sa.func.timezone("UTC", column), WIRE_TIME)
+
+
+def page_json_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
+    """``page_statement`` with the page written as its JSON array by PostgreSQL.
+
+    One row: ``data``, the Task objects of API.md §5 in page order (what ``TaskOut``
+    serialises to; a test compares each with ``GET /api/tasks/<id>``), and ``total`` when the
+    page statement carries it. The HTTP list passes ``data`` through as it is: no row, UUID or
+    timestamp becomes a Python object on the way.
     """
-    (
-        task_id,
-        title,
-        description,
-        status,
-        priority,
-        project_id,
-        due_date,
-        tags,
-        completed_at,
-        created_at,
-        modified_at,
-        deleted_at,
-        created_by,
-        modified_by,
-        deleted_by,
-    ) = row[:15]
-    project_name, project_color, creator_name = row[-3:]
-    project = None
-    if project_id is not None:
-        project_id = str(project_id)
-        if project_name is not None:
-            project = {"id": project_id, "name": project_name, "color": project_color}
-    return {
-        "id": str(task_id),
-        "title": title,
-        "description": description,
-        "status": status,
-        "priority": priority,
-        "projectId": project_id,
-        "project": project,
-        "dueDate": None if due_date is None else iso_ms(due_date),
-        "tags": list(tags or ()),
-        "completedAt": None if completed_at is None else iso_ms(completed_at),
-        "createdAt": iso_ms(created_at),
-        "modifiedAt": None if modified_at is None else iso_ms(modified_at),
-        "deletedAt": None if deleted_at is None else iso_ms(deleted_at),
-        "createdBy": created_by,
-        "modifiedBy": modified_by,
-        "deletedBy": deleted_by,
-        "creator": None
-        if created_by is None or creator_name is None
-        else {"id": created_by, "name": creator_name},
-    }
+    page, values = page_statement(params)
+    windowed = _windowed(params)
+    shape = (tuple(sorted(values)), params.project_id == "none", params.include_deleted)
+    shape += (params.sort, params.order, windowed)
+    stmt = _PAGE_JSON_STATEMENTS.get(shape)
+    if stmt is not None:
+        return stmt, values
+    c = page.subquery("p").c
+    project = sa.case(
+        (
+            sa.and_(c.project_id.isnot(None), c.project_name.isnot(None)),
+            sa.func.json_build_object(
+                "id", c.project_id, "name", c.project_name, "color", c.project_color
+            ),
+        )
+    )
+    creator = sa.case(
+        (
+            sa.and_(c.created_by.isnot(None), c.creator_name.isnot(None)),
+            sa.func.json_build_object("id", c.created_by, "name", c.creator_name),
+        )
+    )
+    task = sa.func.json_build_object(
+        "id", c.id,
+        "title", c.title,
+        "description", c.description,
+        "status", c.status,
+        "priority", c.priority,
+        "projectId", c.project_id,
+        "project", project,
+        "dueDate", _wire_time(c.due_date),
+        "tags", sa.func.coalesce(c.tags, sa.literal_column("'{}'::text[]")),
+        "completedAt", _wire_time(c.completed_at),
+        "createdAt", _wire_time(c.created_at),
+        "modifiedAt", _wire_time(c.modified_at),
+        "deletedAt", _wire_time(c.deleted_at),
+        "createdBy", c.created_by,
+        "modifiedBy", c.modified_by,
+        "deletedBy", c.deleted_by,
+        "creator", creator,
+    )  # fmt: skip
+    in_order = aggregate_order_by(task, *ordering(params.sort, params.order, c))
+    data = sa.func.coalesce(sa.func.json_agg(in_order), sa.literal_column("'[]'::json"))
+    total = sa.func.max(c.total) if windowed else sa.null()
+    stmt = sa.select(sa.cast(data, sa.Text).label("data"), total.label("total"))
+    if len(_PAGE_JSON_STATEMENTS) < 512:
+        _PAGE_JSON_STATEMENTS[shape] = stmt
+    return stmt, values
 
 
 def list_tasks(params: TaskQuery) -> query.Page:
@@ -335,11 +352,23 @@ def list_tasks(params: TaskQuery) -> query.Page:
     return query.Page([_row_out(row) for row in rows], params.page, params.limit, total)
 
 
-def list_tasks_json(params: TaskQuery) -> query.Page:
-    """``list_tasks`` with each task already as its JSON object (the HTTP list)."""
+def list_tasks_json(params: TaskQuery) -> tuple[str, int]:
+    """One page of tasks as the JSON text of its array (see ``page_json_statement``), and
+    the number of matches."""
+    offset = (params.page - 1) * params.limit
     with reading() as connection:
-        rows, total = _page_rows(params, connection)
-    return query.Page([wire(row) for row in rows], params.page, params.limit, total)
+        total = None
+        if not _windowed(params):
+            total = _count(params, connection)
+            if offset >= total:
+                return "[]", total
+        stmt, values = page_json_statement(params)
+        data, page_total = connection.execute(stmt, values).one()
+        if total is None:
+            total = page_total if page_total is not None else 0
+            if page_total is None and offset:
+                total = _count(params, connection)
+    return data, total
 
 
 def tag_list() -> list[str]:

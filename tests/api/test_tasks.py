@@ -481,3 +481,10 @@ def test_list_items_are_exactly_the_task_objects(app, api):
     assert {i["title"] for i in api.get("/api/tasks?includeDeleted=true").json["data"]} == {
         t["title"] for t in made
     }
+
+
+def test_list_timestamps_truncate_to_the_millisecond_like_single_tasks(api):
+    task = make_task(api, title="Late", dueDate="2026-12-31T23:59:59.999999Z")
+    assert task["dueDate"] == "2026-12-31T23:59:59.999Z"
+    assert api.get("/api/tasks").json["data"][0]["dueDate"] == "2026-12-31T23:59:59.999Z"
+    assert api.get("/api/tasks?search=lat").json["data"][0]["dueDate"] == task["dueDate"]
