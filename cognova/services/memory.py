@@ -472,9 +472,10 @@ def decay(now: datetime | None = None) -> dict | None:
     redis = redis_client()
     if (redis.get(marker) or b"").decode() >= today:
         return None
-    db.session.rollback()
-    # a session-level lock on a connection of its own: it must outlast the batches' commits
+    # a session-level lock on a connection of its own (autocommit: it holds no transaction
+    # open meanwhile): the lock must outlast the batches' commits
     with db.engine.connect() as holder:
+        holder.execution_options(isolation_level="AUTOCOMMIT")
         if not holder.scalar(sa.select(sa.func.pg_try_advisory_lock(DECAY_LOCK))):
             return None
         try:
@@ -490,7 +491,6 @@ def decay(now: datetime | None = None) -> dict | None:
             raise
         finally:
             holder.execute(sa.select(sa.func.pg_advisory_unlock(DECAY_LOCK)))
-            holder.commit()
     flush_search_indexes()
     log.info("memory decay: %s decayed, %s set to expire, %s purged", decayed, forgotten, purged)
     return {"decayed": decayed, "expiring": forgotten, "purged": purged}
