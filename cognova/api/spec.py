@@ -56,21 +56,20 @@ def ok(data: Any, status: int = 200, **top: Any) -> Response:
     return response
 
 
-def paginated(items: list, page: int, limit: int, total: int) -> Response:
+def pagination(page: int, limit: int, total: int) -> dict:
+    """The ``pagination`` object of a list (API.md §1.6)."""
     pages = (total + limit - 1) // limit if total else 0
-    return jsonify(
-        {
-            "data": items,
-            "pagination": {"page": page, "limit": limit, "total": total, "totalPages": pages},
-        }
-    )
+    return {"page": page, "limit": limit, "total": total, "totalPages": pages}
+
+
+def paginated(items: list, page: int, limit: int, total: int) -> Response:
+    return jsonify({"data": items, "pagination": pagination(page, limit, total)})
 
 
 def paginated_json(data: str, page: int, limit: int, total: int) -> Response:
     """``paginated`` for items already written as a JSON array (*data*), passed through."""
-    pages = (total + limit - 1) // limit if total else 0
-    pagination = {"page": page, "limit": limit, "total": total, "totalPages": pages}
-    body = b'{"data":' + data.encode() + b',"pagination":' + orjson.dumps(pagination) + b"}\n"
+    tail = orjson.dumps(pagination(page, limit, total))
+    body = b'{"data":' + data.encode() + b',"pagination":' + tail + b"}\n"
     return current_app.response_class(body, mimetype="application/json")
 
 

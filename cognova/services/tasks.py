@@ -250,8 +250,9 @@ def page_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     return stmt, values
 
 
-def _page_rows(params: TaskQuery, connection: sa.Connection) -> tuple[list, int]:
-    """The rows of one page (see ``page_statement``) and the number of matches.
+def _paged(params: TaskQuery, read) -> tuple[object, int]:
+    """One page, by ``read(connection)`` → (page, total carried by the page or None), and the
+    number of matches; the page is None when it lies past the end.
 
     With a tag or search filter the matches come from bitmap index scans and must all be read
     to be sorted anyway, so the total rides along as ``count(*) OVER ()`` in the same scan.
@@ -259,17 +260,14 @@ def _page_rows(params: TaskQuery, connection: sa.Connection) -> tuple[list, int]
     separate count is cheaper than materialising every match.
     """
     offset = (params.page - 1) * params.limit
-    windowed = _windowed(params)
-    total = None
-    if not windowed:
-        total = _count(params, connection)
-        if offset >= total:
-            return [], total
-    stmt, values = page_statement(params)
-    rows = connection.execute(stmt, values).all()
-    if windowed:
-        total = rows[0].total if rows else (_count(params, connection) if offset else 0)
-    return rows, total
+    with reading() as connection:
+        if not _windowed(params):
+            total = _count(params, connection)
+            return (read(connection)[0] if offset < total else None), total
+        page, total = read(connection)
+        if total is None:  # an empty page: past the end, or nothing matches
+            total = _count(params, connection) if offset else 0
+    return page, total
 
 
 def _row_out(row) -> TaskOut:
@@ -347,28 +345,26 @@ def page_json_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
 
 def list_tasks(params: TaskQuery) -> query.Page:
     """One page of tasks (``TaskOut``) and the number of matches."""
-    with reading() as connection:
-        rows, total = _page_rows(params, connection)
-    return query.Page([_row_out(row) for row in rows], params.page, params.limit, total)
+
+    def read(connection):
+        stmt, values = page_statement(params)
+        rows = connection.execute(stmt, values).all()
+        return rows, (rows[0].total if rows and _windowed(params) else None)
+
+    rows, total = _paged(params, read)
+    return query.Page([_row_out(row) for row in rows or ()], params.page, params.limit, total)
 
 
 def list_tasks_json(params: TaskQuery) -> tuple[str, int]:
     """One page of tasks as the JSON text of its array (see ``page_json_statement``), and
     the number of matches."""
-    offset = (params.page - 1) * params.limit
-    with reading() as connection:
-        total = None
-        if not _windowed(params):
-            total = _count(params, connection)
-            if offset >= total:
-                return "[]", total
+
+    def read(connection):
         stmt, values = page_json_statement(params)
-        data, page_total = connection.execute(stmt, values).one()
-        if total is None:
-            total = page_total if page_total is not None else 0
-            if page_total is None and offset:
-                total = _count(params, connection)
-    return data, total
+        return connection.execute(stmt, values).one()
+
+    data, total = _paged(params, read)
+    return data or "[]", total
 
 
 def tag_list() -> list[str]:
