@@ -363,32 +363,39 @@ def _progress_key() -> str:
     return redis_key("memory", "decay", "progress")
 
 
-def _batches(statement_for, note=None) -> int:
-    """Run ``statement_for()`` (an UPDATE or DELETE of at most DECAY_BATCH rows, returning
-    their ids) in one short transaction each until a batch comes back short; the number of rows.
-    ``note(ids)`` runs just before each commit."""
+def _batches(statement, where, note=None) -> int:
+    """Apply *statement* (an UPDATE with its values, or a DELETE) to the memories matching
+    ``where()``, DECAY_BATCH at a time, each batch its own short transaction, until a batch
+    comes back short; the number of rows. ``note(ids)`` runs just before each commit.
+
+    A batch takes its rows in id order with ``FOR UPDATE SKIP LOCKED``: rows another
+    transaction holds (a search counting access to them: they are in use, not idle) are
+    skipped, so the decay never waits and never takes part in a deadlock.
+    """
     total = 0
     while True:
-        ids = db.session.execute(statement_for()).scalars().all()
+        batch = (
+            sa.select(MemoryChunk.id)
+            .where(*where())
+            .order_by(MemoryChunk.id)
+            .limit(DECAY_BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        ids = (
+            db.session.execute(
+                statement.where(MemoryChunk.id.in_(batch.scalar_subquery()))
+                .returning(MemoryChunk.id)
+                .execution_options(synchronize_session=False)
+            )
+            .scalars()
+            .all()
+        )
         if note is not None and ids:
             note(ids)
         db.session.commit()
         total += len(ids)
         if len(ids) < DECAY_BATCH:
             return total
-
-
-def _limited(*where) -> sa.ScalarSelect:
-    """Ids of the next batch, locked in id order. Rows another transaction holds (a search
-    counting access to them: they are in use, not idle) are skipped, so the decay never waits
-    and never takes part in a deadlock."""
-    return (
-        sa.select(MemoryChunk.id)
-        .where(*where)
-        .order_by(MemoryChunk.id)
-        .limit(DECAY_BATCH)
-        .with_for_update(skip_locked=True)
-    ).scalar_subquery()
 
 
 def _decay_idle(now: datetime, today: str) -> int:
@@ -401,62 +408,36 @@ def _decay_idle(now: datetime, today: str) -> int:
     redis = redis_client()
     key = _progress_key()
     day, _, after = (redis.get(key) or b"").decode().partition("|")
-    reached = {"id": uuid.UUID(after) if day == today and after else None}
+    reached = uuid.UUID(after) if day == today and after else None
     idle_since = now - timedelta(days=IDLE_DAYS)
 
-    def statement():
-        where = [
-            not_expired(now),
-            sa.func.coalesce(MemoryChunk.last_accessed_at, MemoryChunk.created_at) < idle_since,
-        ]
-        if reached["id"] is not None:
-            where.append(MemoryChunk.id > reached["id"])
-        return (
-            sa.update(MemoryChunk)
-            .where(MemoryChunk.id.in_(_limited(*where)))
-            .values(relevance_score=sa.func.greatest(MemoryChunk.relevance_score * DECAY_FACTOR, 0))
-            .returning(MemoryChunk.id)
-            .execution_options(synchronize_session=False)
-        )
+    def where():
+        idle = sa.func.coalesce(MemoryChunk.last_accessed_at, MemoryChunk.created_at) < idle_since
+        after_reached = [] if reached is None else [MemoryChunk.id > reached]
+        return [not_expired(now), idle, *after_reached]
 
     def note(ids):
-        reached["id"] = max(ids)
-        redis.set(key, f"{today}|{reached['id']}", ex=3 * 24 * 3600)
+        nonlocal reached
+        reached = max(ids)
+        redis.set(key, f"{today}|{reached}", ex=3 * 24 * 3600)
 
-    return _batches(statement, note)
+    weaker = sa.func.greatest(MemoryChunk.relevance_score * DECAY_FACTOR, 0)
+    return _batches(sa.update(MemoryChunk).values(relevance_score=weaker), where, note)
 
 
 def _expire_weak(now: datetime) -> int:
     """Give memories that decayed below FORGET_BELOW their expiry, GRACE_DAYS away."""
-
-    def statement():
-        weak = _limited(
-            MemoryChunk.relevance_score < FORGET_BELOW, MemoryChunk.expires_at.is_(None)
-        )
-        return (
-            sa.update(MemoryChunk)
-            .where(MemoryChunk.id.in_(weak))
-            .values(expires_at=now + timedelta(days=GRACE_DAYS))
-            .returning(MemoryChunk.id)
-            .execution_options(synchronize_session=False)
-        )
-
-    return _batches(statement)
+    expiring = sa.update(MemoryChunk).values(expires_at=now + timedelta(days=GRACE_DAYS))
+    return _batches(
+        expiring,
+        lambda: [MemoryChunk.relevance_score < FORGET_BELOW, MemoryChunk.expires_at.is_(None)],
+    )
 
 
 def _purge_expired(now: datetime) -> int:
     """Delete memories expired for more than GRACE_DAYS."""
-
-    def statement():
-        gone = _limited(MemoryChunk.expires_at < now - timedelta(days=GRACE_DAYS))
-        return (
-            sa.delete(MemoryChunk)
-            .where(MemoryChunk.id.in_(gone))
-            .returning(MemoryChunk.id)
-            .execution_options(synchronize_session=False)
-        )
-
-    return _batches(statement)
+    gone_since = now - timedelta(days=GRACE_DAYS)
+    return _batches(sa.delete(MemoryChunk), lambda: [MemoryChunk.expires_at < gone_since])
 
 
 def decay(now: datetime | None = None) -> dict | None:
