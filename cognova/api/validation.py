@@ -311,6 +311,7 @@ def body_limit() -> int:
 
 
 NUL_RULES = ("refuse", "replace", "keep")
+NUL_REFUSED = "must not contain NUL characters"
 
 
 def _nul_free(value: Any, replace: bool, where: str = "") -> Any:
@@ -321,9 +322,7 @@ def _nul_free(value: Any, replace: bool, where: str = "") -> Any:
             return value
         if replace:
             return value.replace("\x00", "\ufffd")
-        raise ApiError(
-            400, "Validation failed", {where or "body": "must not contain NUL characters"}
-        )
+        raise ApiError(400, "Validation failed", {where or "body": NUL_REFUSED})
     if isinstance(value, dict):
         return {
             _nul_free(k, replace, where): _nul_free(v, replace, f"{where}.{k}" if where else k)
@@ -380,7 +379,7 @@ def query_dict(model: type[BaseModel], *, nul: str = "refuse") -> dict:
             continue
         values = request.args.getlist(key)
         if nul != "keep" and any("\x00" in value for value in values):
-            raise ApiError(400, "Validation failed", {key: "must not contain NUL characters"})
+            raise ApiError(400, "Validation failed", {key: NUL_REFUSED})
         if _is_list(field.annotation):
             data[key] = values
         else:

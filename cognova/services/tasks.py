@@ -203,6 +203,18 @@ def _windowed(params: TaskQuery) -> bool:
     return bool(params.tag or params.search)
 
 
+def _shape(params: TaskQuery, values: dict) -> tuple:
+    """What a page statement is built from: which filters, sort and order (not their values)."""
+    return (
+        tuple(values),
+        params.project_id == "none",
+        params.include_deleted,
+        params.sort,
+        params.order,
+        _windowed(params),
+    )
+
+
 def page_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     """The statement of one page and the values to run it with.
 
@@ -212,14 +224,7 @@ def page_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     """
     values = _filter_values(params)
     windowed = _windowed(params)
-    shape = (
-        tuple(values),
-        params.project_id == "none",
-        params.include_deleted,
-        params.sort,
-        params.order,
-        windowed,
-    )
+    shape = _shape(params, values)
     values["p_limit"] = params.limit
     values["p_offset"] = (params.page - 1) * params.limit
     stmt = _PAGE_STATEMENTS.get(shape)
@@ -294,9 +299,8 @@ def page_json_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     timestamp becomes a Python object on the way.
     """
     page, values = page_statement(params)
+    shape = _shape(params, values)
     windowed = _windowed(params)
-    shape = (tuple(sorted(values)), params.project_id == "none", params.include_deleted)
-    shape += (params.sort, params.order, windowed)
     stmt = _PAGE_JSON_STATEMENTS.get(shape)
     if stmt is not None:
         return stmt, values
