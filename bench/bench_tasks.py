@@ -71,22 +71,13 @@ def compile_sql(database_url: str, path: Path) -> None:
     app = create_app(Config(env={"DATABASE_URL": database_url, "COGNOVA_LOG_LEVEL": "WARNING"}))
     out = {}
     with app.app_context():
-        dialect = db.engine.dialect
         for qs in query_strings():
             from urllib.parse import parse_qs
 
             raw = {k: v if k in ("status", "tag") else v[0] for k, v in parse_qs(qs).items()}
             params = TaskQuery.model_validate(raw)
-            # the statement the HTTP list runs when a tag or search filter is present, built
-            # afresh so the values rendered into it (the status) are this query's
-            tasks._PAGE_STATEMENTS.clear()
-            tasks._PAGE_JSON_STATEMENTS.clear()
-            page, values = tasks.page_json_statement(params)
-            compiled = page.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-            bound = {**compiled.params}
-            bound.update({k: v for k, v in values.items() if k in bound})
-            statements = [(str(compiled), bound)]
-            out[qs] = statements
+            # the SQL text and parameters the HTTP list hands the driver for this query
+            out[qs] = [tasks.page_json_sql(params, db.engine.dialect)]
     path.write_text(json.dumps(out, default=str))
 
 

@@ -45,9 +45,9 @@ def tags_column() -> Mapped[list[str]]:
     )
 
 
-# Expression and trigram indexes (full-text and substring search) are written by hand in the
-# migrations; autogenerate cannot compare them, so it leaves them alone.
-HAND_MANAGED_INDEX_PREFIXES = ("ix_fts_", "ix_trgm_")
+# Expression and trigram indexes (full-text, substring and task search keys) are written by
+# hand in the migrations; autogenerate cannot compare them, so it leaves them alone.
+HAND_MANAGED_INDEX_PREFIXES = ("ix_fts_", "ix_trgm_", "ix_keys_")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

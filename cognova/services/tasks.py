@@ -2,7 +2,8 @@
 
 Tags are a ``text[]``; the tag filter is array containment (``tags @> ARRAY[...]``) so the GIN
 index ``ix_tasks_tags`` answers it. The search term is a case-insensitive substring of title or
-description, served by the trigram indexes of migration 0003.
+description, served by the trigram indexes of migrations 0003 and 0007; a list filtered by
+status, tag and term together finds its candidates through the search keys of migration 0009.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.orm import aliased
 
 from cognova.extensions import db, reading
 from cognova.models import Project, Task, User
@@ -108,44 +110,78 @@ def _filter_values(params: TaskQuery) -> dict:
         values["f_due_after"] = params.due_after
     if params.due_before is not None:
         values["f_due_before"] = params.due_before
+    if _keyed(params):
+        values["f_key_statuses"] = list(params.status)
+        values["f_term"] = params.search
     return values
 
 
-def filtered(params: TaskQuery, base: sa.Select | None = None) -> sa.Select:
-    """The WHERE clause of a task list, applied to *base* (``select(Task)`` by default).
+def _keyed(params: TaskQuery) -> bool:
+    """Whether the list finds its candidates through the search keys index (migration
+    0009_task_search_keys): live tasks filtered by status, tag and search term together."""
+    return bool(params.status and params.tag and params.search and not params.include_deleted)
+
+
+KEY_TYPE = ARRAY(sa.Text)
+
+
+def _source(values: dict):
+    """What a task list reads from: the tasks table, or — for a keyed list — the live tasks
+    of the wanted statuses whose search keys hold those of the tags and term
+    (``cognova_task_candidates``, migration 0009_task_search_keys).
+
+    The candidates are a superset of the matches; ``filtered`` applies every exact condition
+    to them.
+    """
+    if "f_term" not in values:
+        return Task
+    candidates = sa.func.cognova_task_candidates(
+        sa.bindparam("f_key_statuses", values["f_key_statuses"], type_=KEY_TYPE),
+        sa.bindparam("f_tags", values["f_tags"], type_=KEY_TYPE),
+        sa.bindparam("f_term", values["f_term"], type_=sa.Text),
+    ).table_valued(*(sa.column(column.name, column.type) for column in Task.__table__.c))
+    return aliased(Task, candidates.alias("candidates"), adapt_on_names=True)
+
+
+def filtered(params: TaskQuery, columns=None) -> tuple[sa.Select, object]:
+    """The statement of a task list's matches, and the entity it reads them from (``Task``
+    or its keyed candidates, see ``_source``): ``columns(entity)`` are selected (the entity
+    itself by default).
 
     Every value is a named bound parameter (see ``_filter_values``), so a statement built once
     serves any query of the same shape with other values.
     """
     values = _filter_values(params)
-    stmt = query.live(sa.select(Task) if base is None else base, Task, params.include_deleted)
+    t = _source(values)
+    stmt = sa.select(*columns(t)) if columns else sa.select(t)
+    stmt = query.live(stmt, t, params.include_deleted)
     if "f_status" in values:
         # written into the SQL (validated enum values): the per-status partial indexes of
         # migration 0007 then match even in a prepared statement's generic plan
         status = sa.bindparam("f_status", values["f_status"], expanding=True, literal_execute=True)
-        stmt = stmt.where(Task.status.in_(status))
+        stmt = stmt.where(t.status.in_(status))
     if params.project_id == "none":
-        stmt = stmt.where(Task.project_id.is_(None))
+        stmt = stmt.where(t.project_id.is_(None))
     elif "f_project" in values:
-        stmt = stmt.where(Task.project_id == sa.bindparam("f_project", values["f_project"]))
+        stmt = stmt.where(t.project_id == sa.bindparam("f_project", values["f_project"]))
     if "f_priority" in values:
-        stmt = stmt.where(Task.priority == sa.bindparam("f_priority", values["f_priority"]))
+        stmt = stmt.where(t.priority == sa.bindparam("f_priority", values["f_priority"]))
     if "f_tags" in values:
-        wanted = sa.bindparam("f_tags", values["f_tags"], type_=ARRAY(sa.Text))
-        stmt = stmt.where(Task.tags.contains(sa.cast(wanted, ARRAY(sa.Text))))
+        wanted = sa.bindparam("f_tags", values["f_tags"], type_=KEY_TYPE)
+        stmt = stmt.where(t.tags.contains(sa.cast(wanted, KEY_TYPE)))
     if "f_search" in values:
         pattern = sa.bindparam("f_search", values["f_search"], type_=sa.Text)
         stmt = stmt.where(
             sa.or_(
-                Task.title.ilike(pattern, escape="\\"),
-                Task.description.ilike(pattern, escape="\\"),
+                t.title.ilike(pattern, escape="\\"),
+                t.description.ilike(pattern, escape="\\"),
             )
         )
     if "f_due_after" in values:
-        stmt = stmt.where(Task.due_date >= sa.bindparam("f_due_after", values["f_due_after"]))
+        stmt = stmt.where(t.due_date >= sa.bindparam("f_due_after", values["f_due_after"]))
     if "f_due_before" in values:
-        stmt = stmt.where(Task.due_date < sa.bindparam("f_due_before", values["f_due_before"]))
-    return stmt
+        stmt = stmt.where(t.due_date < sa.bindparam("f_due_before", values["f_due_before"]))
+    return stmt, t
 
 
 def ordering(sort: str, order: str | None, cols=None) -> list:
@@ -171,7 +207,8 @@ def ordering(sort: str, order: str | None, cols=None) -> list:
 
 
 def _count(params: TaskQuery, connection: sa.Connection | None = None) -> int:
-    counting = filtered(params).with_only_columns(sa.func.count(), maintain_column_froms=True)
+    stmt, _ = filtered(params)
+    counting = stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
     return (connection or db.session).scalar(counting) or 0
 
 
@@ -230,11 +267,11 @@ def page_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     stmt = _PAGE_STATEMENTS.get(shape)
     if stmt is not None:
         return stmt, values
-    inner = filtered(params, sa.select(*COLUMNS))
+    inner, t = filtered(params, lambda t: [getattr(t, column.key) for column in COLUMNS])
     if windowed:
         inner = inner.add_columns(sa.func.count().over().label("total"))
     inner = (
-        inner.order_by(*ordering(params.sort, params.order))
+        inner.order_by(*ordering(params.sort, params.order, t))
         .limit(sa.bindparam("p_limit", values["p_limit"], type_=sa.Integer))
         .offset(sa.bindparam("p_offset", values["p_offset"], type_=sa.Integer))
         .subquery("page")
@@ -286,8 +323,22 @@ WIRE_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
 _PAGE_JSON_STATEMENTS: dict[tuple, sa.Select] = {}
 
 
+def _constant(value: str) -> sa.ColumnElement:
+    """A string written into the SQL instead of bound: the statement's constants cost no
+    parameter on every execution, and the text stays short enough for the driver to cache
+    its parse."""
+    return sa.literal_column("'" + value.replace("'", "''") + "'", sa.Text)
+
+
+def _json_object(*keys_and_values) -> sa.ColumnElement:
+    """``json_build_object`` with its keys (the even arguments) written into the SQL."""
+    return sa.func.json_build_object(
+        *(_constant(arg) if n % 2 == 0 else arg for n, arg in enumerate(keys_and_values))
+    )
+
+
 def _wire_time(column) -> sa.ColumnElement:
-    return sa.func.to_char(sa.func.timezone("UTC", column), WIRE_TIME)
+    return sa.func.to_char(sa.func.timezone(_constant("UTC"), column), _constant(WIRE_TIME))
 
 
 def page_json_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
@@ -308,18 +359,16 @@ def page_json_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     project = sa.case(
         (
             sa.and_(c.project_id.isnot(None), c.project_name.isnot(None)),
-            sa.func.json_build_object(
-                "id", c.project_id, "name", c.project_name, "color", c.project_color
-            ),
+            _json_object("id", c.project_id, "name", c.project_name, "color", c.project_color),
         )
     )
     creator = sa.case(
         (
             sa.and_(c.created_by.isnot(None), c.creator_name.isnot(None)),
-            sa.func.json_build_object("id", c.created_by, "name", c.creator_name),
+            _json_object("id", c.created_by, "name", c.creator_name),
         )
     )
-    task = sa.func.json_build_object(
+    task = _json_object(
         "id", c.id,
         "title", c.title,
         "description", c.description,
@@ -364,11 +413,39 @@ def list_tasks_json(params: TaskQuery) -> tuple[str, int]:
     the number of matches."""
 
     def read(connection):
-        stmt, values = page_json_statement(params)
-        return connection.execute(stmt, values).one()
+        sql, bound = page_json_sql(params, connection.dialect)
+        return connection.exec_driver_sql(sql, bound).one()
 
     data, total = _paged(params, read)
     return data or "[]", total
+
+
+# page_json_statement compiled to the driver's SQL: by query shape and statuses (written into
+# the SQL), the SQL text, the names of its parameters and the constants among them
+_PAGE_JSON_SQL: dict[tuple, tuple[str, tuple[str, ...], dict]] = {}
+
+
+def page_json_sql(params: TaskQuery, dialect: sa.Dialect) -> tuple[str, dict]:
+    """``page_json_statement`` as the driver's SQL text and its parameters.
+
+    Compiled once per query shape and set of statuses; a request then only picks its values,
+    with nothing for SQLAlchemy to compile, expand or process on the way to the driver.
+    """
+    stmt, values = page_json_statement(params)
+    key = (_shape(params, values), tuple(values.get("f_status", ())))
+    found = _PAGE_JSON_SQL.get(key)
+    if found is None:
+        expanded = stmt.compile(dialect=dialect).construct_expanded_state(values)
+        names = tuple(name for name in expanded.parameters if name in values)
+        constants = {k: v for k, v in expanded.parameters.items() if k not in values}
+        found = (expanded.statement, names, constants)
+        if len(_PAGE_JSON_SQL) < 512:
+            _PAGE_JSON_SQL[key] = found
+    sql, names, constants = found
+    bound = {name: values[name] for name in names}
+    if constants:
+        bound.update(constants)
+    return sql, bound
 
 
 def tag_list() -> list[str]:
