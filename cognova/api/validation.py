@@ -7,6 +7,7 @@ name, nested paths joined with dots, in the envelope's ``errors`` object.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -372,19 +373,27 @@ def validate(model: type[M], data: dict) -> M:
 def query_dict(model: type[BaseModel], *, nul: str = "refuse") -> dict:
     """Collect query parameters for *model*, repeated ones as lists where the field is a list.
     A value holding NUL is a 400 unless *nul* is ``"keep"`` (see ``json_body``)."""
+    fields = _query_fields(model)
+    args = request.args
     data: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        key = field.alias or name
-        if key not in request.args:
+    for key in args:
+        is_list = fields.get(key)
+        if is_list is None:
             continue
-        values = request.args.getlist(key)
+        values = args.getlist(key)
         if nul != "keep" and any("\x00" in value for value in values):
             raise ApiError(400, "Validation failed", {key: NUL_REFUSED})
-        if _is_list(field.annotation):
-            data[key] = values
-        else:
-            data[key] = values[-1]
+        data[key] = values if is_list else values[-1]
     return data
+
+
+@functools.cache
+def _query_fields(model: type[BaseModel]) -> dict[str, bool]:
+    """A query model's parameter names (aliases where given), each with whether it is a list."""
+    return {
+        field.alias or name: _is_list(field.annotation)
+        for name, field in model.model_fields.items()
+    }
 
 
 def _is_list(annotation: Any) -> bool:
