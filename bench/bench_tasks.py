@@ -341,6 +341,28 @@ def explain(database_url: str, sql_path: Path) -> None:
                 print("   ", plan[-1][0], "|", plan[0][0][:100])
 
 
+def database_cost(database_url: str, sql_path: Path, seconds: float = 3) -> None:
+    """The statements alone, one after another on one connection (prepared after their fifth
+    run, as in the servers): wall time and the backend's CPU time per statement, read from
+    /proc when PostgreSQL runs on this machine."""
+    import psycopg
+
+    statements = [pair for (pair,) in json.loads(sql_path.read_text()).values()]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        for sql, params in statements * 10:  # past the prepare threshold; caches warm
+            conn.execute(sql, params).fetchone()
+        cpu, started, count = process_cpu(backend), time.perf_counter(), 0
+        while time.perf_counter() - started < seconds:
+            for sql, params in statements:
+                conn.execute(sql, params).fetchone()
+                count += 1
+        wall = (time.perf_counter() - started) / count * 1000
+        used = (process_cpu(backend) - cpu) / count * 1000
+    where = f"{used:.2f} ms PostgreSQL CPU" if used else "PostgreSQL CPU not readable here"
+    print(f"the statements alone: {wall:.2f} ms each, {where} ({count} runs, one connection)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=DATABASE_URL)
@@ -372,6 +394,7 @@ def main() -> None:
     sql_path = Path(tempfile.mkdtemp(prefix="cognova-bench-")) / "sql.json"
     compile_sql(args.database, sql_path)
     explain(args.database, sql_path)
+    database_cost(args.database, sql_path)
     instance = Path(tempfile.mkdtemp(prefix="cognova-bench-instance-"))
     env = {
         "DATABASE_URL": args.database,
