@@ -174,3 +174,45 @@ def test_keys_follow_edits_and_deletes(app, api):
     assert api.get("/api/tasks?status=done&tag=work&search=yearly").json["data"] == []
     api.post(f"/api/tasks/{made['id']}/restore")
     assert len(api.get("/api/tasks?status=done&tag=work&search=yearly").json["data"]) == 1
+
+
+def test_long_texts_and_long_terms_still_find_their_tasks(app, api):
+    """Tasks past the key bounds (long text, a long unbroken run, many keys) are indexed by
+    their tags alone and always checked; a long term asks for a few keys only."""
+    rng = random.Random(5)
+    words = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randrange(3, 9)))
+        for _ in range(3000)
+    ]
+    long_text = " ".join(rng.choice(words) for _ in range(900))  # past MAX_TEXT
+    many_keys = " ".join(words[:400])  # under MAX_TEXT, but too many (tag, trigram) pairs
+    blob = "Q" * 70 + " needle"  # a run longer than MAX_RUN
+    bodies = {
+        "long": {"description": long_text + " needle"},
+        "many": {"description": many_keys + " needle", "tags": ["work", "home", "x"]},
+        "blob": {"description": blob},
+        "short": {"description": "a needle in a haystack"},
+    }
+    for title, extra in bodies.items():
+        api.post("/api/tasks", json={"title": title, "tags": ["work"], **extra})
+    api.post("/api/tasks", json={"title": "other", "tags": ["work"], "description": long_text})
+    with app.app_context():
+        kinds = dict(
+            db.session.execute(
+                sa.text(
+                    "SELECT title, cognova_task_keys(status, tags, title, description)"
+                    " && ARRAY['todo|work|*'] FROM tasks"
+                )
+            ).all()
+        )
+    assert kinds == {"long": True, "many": True, "blob": True, "short": False, "other": True}
+
+    def found(term: str) -> list[str]:
+        query = urlencode({"status": "todo", "tag": "work", "search": term})
+        return sorted(t["title"] for t in api.get("/api/tasks?" + query).json["data"])
+
+    assert found("needle") == ["blob", "long", "many", "short"]
+    assert found("NEEDLE") == ["blob", "long", "many", "short"]
+    assert found("q" * 70) == ["blob"]
+    pasted = long_text[1000:3000]  # a long term: only its first trigrams are asked for
+    assert found(pasted) == ["long", "other"]
