@@ -216,3 +216,5 @@ def test_long_texts_and_long_terms_still_find_their_tasks(app, api):
     assert found("q" * 70) == ["blob"]
     pasted = long_text[1000:3000]  # a long term: only its first trigrams are asked for
     assert found(pasted) == ["long", "other"]
+    assert found(long_text + " needle") == ["long"]
+    assert found("z" * 200_000) == []
