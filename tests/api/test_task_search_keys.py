@@ -88,6 +88,15 @@ def test_keyed_lists_return_exactly_the_filtered_tasks(app, api):
             checked += bool(expected)
     assert checked > 20  # the terms and tags do find tasks, not only empty lists
 
+    # pages of a keyed list, and a page past its end (counted separately)
+    expected = _expected(made, ["todo"], ["work"], "a")
+    assert len(expected) > 3
+    base = "/api/tasks?status=todo&tag=work&search=a&limit=2"
+    first = api.get(base + "&page=1").json
+    assert len(first["data"]) == 2 and first["pagination"]["total"] == len(expected)
+    beyond = api.get(base + "&page=500").json
+    assert beyond["data"] == [] and beyond["pagination"]["total"] == len(expected)
+
 
 def test_claude_tools_read_the_same_keyed_lists(app, api):
     made = _seed(app, random.Random(4))
