@@ -32,7 +32,7 @@ index. Hand-managed (``ix_keys_`` prefix): autogenerate cannot compare expressio
 
 Revision ID: 0009_task_search_keys
 Revises: 0008_memory_hot_updates
-Create Date: 2026-12-04
+Create Date: 2026-11-26
 """
 
 import sqlalchemy as sa
