@@ -122,7 +122,7 @@ def _keyed(params: TaskQuery) -> bool:
     return bool(params.status and params.tag and params.search and not params.include_deleted)
 
 
-KEY_TYPE = ARRAY(sa.Text)
+TEXT_ARRAY = ARRAY(sa.Text)
 
 
 def _source(values: dict):
@@ -136,8 +136,8 @@ def _source(values: dict):
     if "f_term" not in values:
         return Task
     candidates = sa.func.cognova_task_candidates(
-        sa.bindparam("f_key_statuses", values["f_key_statuses"], type_=KEY_TYPE),
-        sa.bindparam("f_tags", values["f_tags"], type_=KEY_TYPE),
+        sa.bindparam("f_key_statuses", values["f_key_statuses"], type_=TEXT_ARRAY),
+        sa.bindparam("f_tags", values["f_tags"], type_=TEXT_ARRAY),
         sa.bindparam("f_term", values["f_term"], type_=sa.Text),
     ).table_valued(*(sa.column(column.name, column.type) for column in Task.__table__.c))
     return aliased(Task, candidates.alias("candidates"), adapt_on_names=True)
@@ -167,8 +167,8 @@ def filtered(params: TaskQuery, columns=None) -> tuple[sa.Select, object]:
     if "f_priority" in values:
         stmt = stmt.where(t.priority == sa.bindparam("f_priority", values["f_priority"]))
     if "f_tags" in values:
-        wanted = sa.bindparam("f_tags", values["f_tags"], type_=KEY_TYPE)
-        stmt = stmt.where(t.tags.contains(sa.cast(wanted, KEY_TYPE)))
+        wanted = sa.bindparam("f_tags", values["f_tags"], type_=TEXT_ARRAY)
+        stmt = stmt.where(t.tags.contains(sa.cast(wanted, TEXT_ARRAY)))
     if "f_search" in values:
         pattern = sa.bindparam("f_search", values["f_search"], type_=sa.Text)
         stmt = stmt.where(
@@ -252,6 +252,15 @@ def _shape(params: TaskQuery, values: dict) -> tuple:
     )
 
 
+def _page_values(params: TaskQuery) -> tuple[dict, tuple]:
+    """The values a page's statement runs with, and the shape it is built from."""
+    values = _filter_values(params)
+    shape = _shape(params, values)
+    values["p_limit"] = params.limit
+    values["p_offset"] = (params.page - 1) * params.limit
+    return values, shape
+
+
 def page_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     """The statement of one page and the values to run it with.
 
@@ -259,11 +268,8 @@ def page_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     ``project_color``, ``creator_name``. The page is chosen first, from ``tasks`` alone, and
     only its rows are joined to their project and creator.
     """
-    values = _filter_values(params)
+    values, shape = _page_values(params)
     windowed = _windowed(params)
-    shape = _shape(params, values)
-    values["p_limit"] = params.limit
-    values["p_offset"] = (params.page - 1) * params.limit
     stmt = _PAGE_STATEMENTS.get(shape)
     if stmt is not None:
         return stmt, values
@@ -320,7 +326,6 @@ def _row_out(row) -> TaskOut:
 # Task timestamps on the wire (``validation.iso_ms``), written by PostgreSQL: UTC, milliseconds
 # truncated, a ``Z``
 WIRE_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
-_PAGE_JSON_STATEMENTS: dict[tuple, sa.Select] = {}
 
 
 def _constant(value: str) -> sa.ColumnElement:
@@ -350,11 +355,7 @@ def page_json_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     timestamp becomes a Python object on the way.
     """
     page, values = page_statement(params)
-    shape = _shape(params, values)
     windowed = _windowed(params)
-    stmt = _PAGE_JSON_STATEMENTS.get(shape)
-    if stmt is not None:
-        return stmt, values
     c = page.subquery("p").c
     project = sa.case(
         (
@@ -391,8 +392,6 @@ def page_json_statement(params: TaskQuery) -> tuple[sa.Select, dict]:
     data = sa.func.coalesce(sa.func.json_agg(in_order), sa.literal_column("'[]'::json"))
     total = sa.func.max(c.total) if windowed else sa.null()
     stmt = sa.select(sa.cast(data, sa.Text).label("data"), total.label("total"))
-    if len(_PAGE_JSON_STATEMENTS) < 512:
-        _PAGE_JSON_STATEMENTS[shape] = stmt
     return stmt, values
 
 
@@ -420,32 +419,29 @@ def list_tasks_json(params: TaskQuery) -> tuple[str, int]:
     return data or "[]", total
 
 
-# page_json_statement compiled to the driver's SQL: by query shape and statuses (written into
-# the SQL), the SQL text, the names of its parameters and the constants among them
-_PAGE_JSON_SQL: dict[tuple, tuple[str, tuple[str, ...], dict]] = {}
+# page_json_statement compiled to the driver's SQL, by query shape and statuses (written into
+# the SQL): the SQL text and the names of its parameters
+_PAGE_JSON_SQL: dict[tuple, tuple[str, tuple[str, ...]]] = {}
 
 
 def page_json_sql(params: TaskQuery, dialect: sa.Dialect) -> tuple[str, dict]:
     """``page_json_statement`` as the driver's SQL text and its parameters.
 
-    Compiled once per query shape and set of statuses; a request then only picks its values,
-    with nothing for SQLAlchemy to compile, expand or process on the way to the driver.
+    Built and compiled once per query shape and set of statuses; a request then only picks its
+    values, with nothing for SQLAlchemy to build, compile, expand or process on the way to the
+    driver. Every parameter is a filter or page value (the constants are written into the SQL).
     """
-    stmt, values = page_json_statement(params)
-    key = (_shape(params, values), tuple(values.get("f_status", ())))
+    values, shape = _page_values(params)
+    key = (shape, tuple(values.get("f_status", ())))
     found = _PAGE_JSON_SQL.get(key)
     if found is None:
+        stmt, _ = page_json_statement(params)
         expanded = stmt.compile(dialect=dialect).construct_expanded_state(values)
-        names = tuple(name for name in expanded.parameters if name in values)
-        constants = {k: v for k, v in expanded.parameters.items() if k not in values}
-        found = (expanded.statement, names, constants)
+        found = (expanded.statement, tuple(expanded.parameters))
         if len(_PAGE_JSON_SQL) < 512:
             _PAGE_JSON_SQL[key] = found
-    sql, names, constants = found
-    bound = {name: values[name] for name in names}
-    if constants:
-        bound.update(constants)
-    return sql, bound
+    sql, names = found
+    return sql, {name: values[name] for name in names}
 
 
 def tag_list() -> list[str]:
